@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Unit tests run tasks in process; tests/integration/ starts a real worker instead."""
+    from factcheck.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def reviewer(db):
+    return f.make_reviewer("alice")
+
+
+@pytest.fixture
+def reviewer2(db):
+    return f.make_reviewer("rita")
+
+
+@pytest.fixture
+def editor(db):
+    return f.make_editor("bob")
+
+
+@pytest.fixture
+def editor2(db):
+    return f.make_editor("erin")
+
+
+@pytest.fixture
+def client_a(db):
+    return f.make_client("client-a")
+
+
+@pytest.fixture
+def client_b(db):
+    return f.make_client("client-b")
+
+
+@pytest.fixture
+def outsider(db):
+    return f.UserFactory(username="oscar")
