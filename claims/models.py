@@ -51,6 +51,8 @@ def normalize_url(url: str) -> str:
         if parts.port and (scheme, parts.port) not in {("http", 80), ("https", 443)}
         else None
     )
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     netloc = f"{host}:{port}" if port else host
     if parts.username:
         netloc = f"{parts.username}@{netloc}"

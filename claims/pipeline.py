@@ -1,41 +1,151 @@
-"""The pipeline steps a task runs for a source: fetch (when only a URL was given), extract,
-triage. Each step records its status and error on the Source, and is safe to repeat."""
+"""The pipeline steps Celery runs for a source: fetch (when only a URL was given), extract,
+triage. Each step claims its work with a conditional update (so a redelivered task does
+nothing twice), records status and error on the Source, and is safe to repeat: extraction
+runs in one transaction, so a worker killed half-way leaves nothing half-written and the
+sweep puts the source back in the queue.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from claims.models import Source
 from claims.sources import source_set_status
 
 log = logging.getLogger(__name__)
 
+UNFINISHED = [Source.Status.PENDING, Source.Status.FETCHING, Source.Status.EXTRACTING]
 
-def process_source(*, source_id: int) -> None:
-    # Claim the work with a conditional update, so a redelivered task does nothing twice.
-    claimed = Source.objects.filter(
-        pk=source_id, status__in=[Source.Status.PENDING, Source.Status.FAILED]
-    ).update(status=Source.Status.EXTRACTING)
-    if claimed != 1:
-        log.info("source %s is not pending; nothing to do", source_id)
-        return
-    source = Source.objects.get(pk=source_id)
-    if not source.text:
+
+def _claim(source_id: int, *, from_status: list[str], to: str) -> Source | None:
+    claimed = Source.objects.filter(pk=source_id, status__in=from_status).update(
+        status=to, status_changed_at=timezone.now(), attempts=F("attempts") + 1, error=""
+    )
+    return Source.objects.get(pk=source_id) if claimed == 1 else None
+
+
+def fetch_source(*, source_id: int) -> bool:
+    """Fetch a URL-only source and store its text. Returns True when extraction can follow."""
+    from claims import fetch, sources
+
+    source = _claim(source_id, from_status=[Source.Status.PENDING], to=Source.Status.FETCHING)
+    if source is None:
+        return False
+    try:
+        page = fetch.fetch(
+            source.url,
+            max_bytes=settings.FACTCHECK_FETCH_MAX_BYTES,
+            timeout=settings.FACTCHECK_FETCH_TIMEOUT_SECONDS,
+            max_redirects=settings.FACTCHECK_FETCH_MAX_REDIRECTS,
+        )
+        meta: dict[str, str] = {}
+        if page.content_type == "text/plain":
+            text = page.text()
+        else:
+            text, meta = sources._html_to_text(page.text())
+        if not text.strip():
+            raise fetch.FetchError("No article text could be found on that page.")
+    except fetch.FetchError as exc:
+        source_set_status(source=source, status=Source.Status.FAILED, error=exc.message)
+        return False
+    existing = sources.find_existing(text=text)
+    if existing is not None and existing.pk != source.pk:
         source_set_status(
             source=source,
             status=Source.Status.FAILED,
-            error="Fetching URLs is not available yet: submit the article's text or HTML.",
+            error=f"The page's text is already stored as source {existing.pk}.",
         )
-        return
+        return False
+    source.text = text
+    source.title = source.title or meta.get("title", "")[:500]
+    source.author = source.author or meta.get("author", "")[:300]
+    source.status = Source.Status.PENDING
+    source.status_changed_at = timezone.now()
+    source.save(update_fields=["text", "title", "author", "status", "status_changed_at"])
+    return True
+
+
+def process_source(*, source_id: int) -> list[int]:
+    """Extract claims from a source's text; returns the ids of claims to triage."""
+    source = _claim(
+        source_id,
+        from_status=[Source.Status.PENDING, Source.Status.FAILED],
+        to=Source.Status.EXTRACTING,
+    )
+    if source is None:
+        log.info("source %s is not pending; nothing to do", source_id)
+        return []
+    if not source.text:
+        # A URL-only source reaches here when fetching is skipped (retry of a failed fetch).
+        Source.objects.filter(pk=source_id).update(status=Source.Status.PENDING)
+        if fetch_source(source_id=source_id):
+            return process_source(source_id=source_id)
+        return []
     try:
         with transaction.atomic():
             from claims.ingest import source_extract
 
-            source_extract(source=source)
-    except Exception as exc:
+            result = source_extract(source=source)
+            _dismiss_opinions(result.opinions)
+    except Exception as exc:  # recorded on the source; the client sees it and can retry
         log.exception("extraction of source %s failed", source_id)
         source_set_status(source=source, status=Source.Status.FAILED, error=str(exc))
-        return
+        return []
     source_set_status(source=source, status=Source.Status.DONE)
+    return result.new_claim_ids
+
+
+def _dismiss_opinions(claim_ids: list[int]) -> None:
+    from claims import services
+    from claims.models import Claim
+
+    for claim in Claim.objects.filter(pk__in=claim_ids, status=Claim.Status.NEW):
+        services.claim_dismiss(
+            claim=claim, reason="Opinion or commentary, not a checkable claim (extraction)"
+        )
+
+
+def source_retry(*, source: Source, by: object = None) -> Source:
+    """Put a failed source back in the pipeline (a client's or reviewer's retry)."""
+    from claims import tasks
+    from claims.errors import IllegalTransition
+
+    updated = Source.objects.filter(pk=source.pk, status=Source.Status.FAILED).update(
+        status=Source.Status.PENDING, error="", status_changed_at=timezone.now()
+    )
+    if updated != 1:
+        raise IllegalTransition(f"Only failed sources can be retried; this one is {source.status}.")
+    transaction.on_commit(lambda: tasks.enqueue_source(source.pk), robust=True)
+    source.refresh_from_db()
+    return source
+
+
+def sources_sweep_stuck(*, older_than: timedelta | None = None) -> list[int]:
+    """Re-enqueue sources left unfinished past a timeout: a crash between commit and
+    enqueue, a worker killed mid-task, or a broker that lost the message."""
+    from claims import tasks
+
+    older_than = older_than or timedelta(seconds=settings.FACTCHECK_STUCK_AFTER_SECONDS)
+    cutoff = timezone.now() - older_than
+    stuck = list(
+        Source.objects.filter(status__in=UNFINISHED, status_changed_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    revived = []
+    for pk in stuck:
+        # Back to pending (conditionally: it may have finished meanwhile), then enqueue.
+        if Source.objects.filter(pk=pk, status__in=UNFINISHED, status_changed_at__lt=cutoff).update(
+            status=Source.Status.PENDING, status_changed_at=timezone.now()
+        ):
+            tasks.enqueue_source(pk)
+            revived.append(pk)
+    if revived:
+        log.warning("re-enqueued %d stuck sources: %s", len(revived), revived[:20])
+    return revived

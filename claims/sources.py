@@ -122,7 +122,9 @@ def source_submit(
     if process:
         from claims import tasks
 
-        tasks.process_source.delay_on_commit(source.pk)
+        # After commit, so a worker never looks for a row that is not there yet; if the
+        # process dies before this runs, the sweep (claims.sweep_stuck) enqueues it.
+        transaction.on_commit(lambda: tasks.enqueue_source(source.pk), robust=True)
     return source
 
 

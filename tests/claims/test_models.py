@@ -162,3 +162,7 @@ def test_a_rating_value_outside_its_scale_is_refused():
 def test_history_is_kept_for_claims_attributions_figures_reviews_and_tasks():
     for model in (Claim, f.AttributionFactory._meta.model, Figure, Review, ReviewTask):
         assert hasattr(model, "history"), model
+
+
+def test_url_normalisation_keeps_ipv6_literals_bracketed():
+    assert normalize_url("http://[::1]:9/x/") == "http://[::1]:9/x"

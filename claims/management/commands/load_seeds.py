@@ -40,10 +40,11 @@ class Command(BaseCommand):
         manifests = sorted(folder.glob("*.json"))
         if not manifests:
             raise CommandError(f"No seed manifests (*.json) in {folder}.")
-        for manifest in manifests:
-            self._load_article(manifest)
+        # Users first, so the seed's claims are assigned to the demo reviewer as they queue.
         if not options["no_users"]:
             self._demo_users()
+        for manifest in manifests:
+            self._load_article(manifest)
 
     def _load_article(self, manifest: Path) -> None:
         meta = json.loads(manifest.read_text(encoding="utf-8"))
