@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from claims import services
+from claims import services, workbench
 from claims.errors import ApplicationError
 from claims.highlight import appearance_views
 from claims.models import (
@@ -187,12 +189,6 @@ class AppearanceInline(admin.TabularInline):
         return super().get_queryset(request).select_related("source")
 
 
-class EvidenceInline(admin.TabularInline):
-    model = Evidence
-    extra = 1
-    fields = ["stance", "url", "title", "excerpt"]
-
-
 class ReviewInline(admin.StackedInline):
     model = Review
     extra = 0
@@ -217,8 +213,36 @@ class ClaimLinkInline(admin.TabularInline):
         return False
 
 
+class ClaimAdminForm(forms.ModelForm):
+    """Carries the version the editor saw, so a stale form never overwrites a newer claim."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Claim
+        fields = ["text", "kind", "language", "topics", "priority"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        seen = cleaned.get("seen_version")
+        if self.instance.pk and seen is not None:
+            current = Claim.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            if current and current[0] != seen:
+                raise forms.ValidationError(
+                    "Someone else changed this claim since you opened it. Nothing was saved: "
+                    "reload the page to see their change, then edit again."
+                )
+        return cleaned
+
+
 @admin.register(Claim)
 class ClaimAdmin(SimpleHistoryAdmin):
+    form = ClaimAdminForm
     list_display = [
         "short_text",
         "status",
@@ -246,6 +270,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
         "updated_at",
     ]
     fields = [
+        "seen_version",
         "text",
         "kind",
         "language",
@@ -263,7 +288,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["topics"]
     # Attributions and figures hang off appearances; the change form template shows them
     # with the sentence highlighted (see change_view).
-    inlines = [AppearanceInline, EvidenceInline, ReviewInline, ClaimLinkInline]
+    inlines = [AppearanceInline, ReviewInline, ClaimLinkInline]
     actions = ["triage_and_queue", "dismiss_as_not_checkable"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
@@ -278,6 +303,32 @@ class ClaimAdmin(SimpleHistoryAdmin):
             .get_queryset(request)
             .annotate(assignee_name=Subquery(assignee), verdict_label=Subquery(verdict))
         )
+
+    def save_model(self, request: HttpRequest, obj: Claim, form: Any, change: bool) -> None:
+        if change:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[URLPattern]:  # type: ignore[override]
+        def view(func: Any) -> Any:
+            return self.admin_site.admin_view(
+                lambda request, *args, **kwargs: func(self, request, *args, **kwargs)
+            )
+
+        return [
+            path("queue/", view(workbench.queue_view), name="claims_claim_queue"),
+            path("queue/take-next/", view(workbench.take_next_view), name="claims_claim_take_next"),
+            path(
+                "queue/<int:task_id>/release/",
+                view(workbench.release_view),
+                name="claims_claim_release",
+            ),
+            path("dashboard/", view(workbench.dashboard_view), name="claims_claim_dashboard"),
+            path(
+                "<int:object_id>/act/", view(workbench.claim_action_view), name="claims_claim_act"
+            ),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="claim", ordering="text")
     def short_text(self, obj: Claim) -> str:
@@ -298,6 +349,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
         claim = self.get_object(request, object_id)
         if claim is not None:
             extra_context["appearances"] = appearance_views(claim)
+            extra_context.update(workbench.claim_panels(request, claim))
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Triage and queue for review", permissions=["change"])

@@ -21,6 +21,9 @@ class AppearanceView:
     # Each attribution with its chain spelled out.
     attributions: list[tuple[Attribution, str]] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    # The surrounding source text, so the sentence is read in context.
+    before: str = ""
+    after: str = ""
 
 
 def _marks(
@@ -107,6 +110,21 @@ def appearance_views(claim: Claim) -> list[AppearanceView]:
                 html=highlight(ap, attrs, figs),
                 attributions=[(a, chain_text(a, publisher)) for a in attrs],
                 figures=figs,
+                before=_context_before(ap),
+                after=_context_after(ap),
             )
         )
     return views
+
+
+CONTEXT_CHARS = 280
+
+
+def _context_before(ap: Appearance) -> str:
+    text = ap.source.text[max(0, ap.start - CONTEXT_CHARS) : ap.start].strip()
+    return text.split("\n")[-1] if "\n" in text else text
+
+
+def _context_after(ap: Appearance) -> str:
+    text = ap.source.text[ap.end : ap.end + CONTEXT_CHARS].strip()
+    return text.split("\n")[0]

@@ -584,6 +584,37 @@ def evidence_add(
     return evidence
 
 
+def _evidence_fields(url: str, excerpt: str) -> None:
+    if not url.strip() and not excerpt.strip():
+        raise ApplicationError(
+            "Evidence needs a URL or an excerpt.", details={"url": ["give a URL or an excerpt"]}
+        )
+
+
+@transaction.atomic
+def evidence_update(
+    *,
+    evidence: Evidence,
+    by: Any,
+    url: str,
+    title: str,
+    stance: str,
+    excerpt: str,
+) -> Evidence:
+    _require(by, "claims.change_evidence", "edit evidence")
+    _evidence_fields(url, excerpt)
+    evidence.url, evidence.title, evidence.stance, evidence.excerpt = url, title, stance, excerpt
+    _validated(evidence)
+    evidence.save(update_fields=["url", "title", "stance", "excerpt", "updated_at"])
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, by: Any) -> None:
+    _require(by, "claims.delete_evidence", "remove evidence")
+    evidence.delete()
+
+
 # --- Small helpers for callers ---------------------------------------------------------------
 
 
@@ -639,3 +670,56 @@ def claim_update(
     if topics is not None:
         locked.topics.set(list(topics))
     return locked
+
+
+# --- Merging duplicates ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_merge(*, survivor: Claim, merged: Claim, by: Any) -> Claim:
+    """Fold `merged` into `survivor`: its appearances, evidence, topics and links move to
+    the survivor, and `merged` becomes a duplicate pointing at it (keeping its history)."""
+    _require(by, "claims.merge_claim", "merge claims")
+    if survivor.pk == merged.pk:
+        raise ApplicationError("Choose two different claims to merge.")
+    if survivor.duplicate_of_id == merged.pk:
+        raise ApplicationError(
+            f"Claim {survivor.pk} is itself a duplicate of claim {merged.pk}; merge the other way."
+        )
+    from claims.models import Appearance
+
+    # 1. Appearances: move, unless the survivor already appears at the same place.
+    for appearance in Appearance.objects.select_for_update().filter(claim=merged):
+        if Appearance.objects.filter(
+            claim=survivor, source_id=appearance.source_id, start=appearance.start
+        ).exists():
+            continue
+        appearance.claim = survivor
+        appearance.save(update_fields=["claim", "updated_at"])
+    # 2. Evidence and topics follow the claim.
+    Evidence.objects.filter(claim=merged).update(claim=survivor)
+    survivor.topics.add(*merged.topics.all())
+    # 3. Links: re-point at the survivor, dropping those that would link it to itself or
+    #    repeat a link it already has.
+    for link in ClaimLink.objects.select_for_update().filter(
+        Q(from_claim=merged) | Q(to_claim=merged)
+    ):
+        source_id = survivor.pk if link.from_claim_id == merged.pk else link.from_claim_id
+        target_id = survivor.pk if link.to_claim_id == merged.pk else link.to_claim_id
+        if (
+            source_id == target_id
+            or ClaimLink.objects.filter(
+                from_claim_id=source_id, to_claim_id=target_id, kind=link.kind
+            ).exists()
+        ):
+            link.delete()
+            continue
+        link.from_claim_id, link.to_claim_id = source_id, target_id
+        link.save(update_fields=["from_claim", "to_claim"])
+    Claim.objects.filter(duplicate_of=merged).update(duplicate_of=survivor)
+    if survivor.first_seen_at > merged.first_seen_at:
+        survivor.first_seen_at = merged.first_seen_at
+        _history(survivor, by, f"merged claim {merged.pk} into it")
+        survivor.save(update_fields=["first_seen_at", "updated_at"])
+    # 4. The merged claim stays, as a duplicate, so links to it from outside still resolve.
+    return claim_mark_duplicate(claim=merged, of=survivor, by=by)

@@ -6,6 +6,15 @@ from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Production serves a hashed manifest built by collectstatic; tests read the sources."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Unit tests run tasks in process; tests/integration/ starts a real worker instead."""
     from factcheck.celery import app
