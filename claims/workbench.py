@@ -431,7 +431,8 @@ def dashboard_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         "throughput_chart": charts.bar_chart(
             per_reviewer.most_common(), title="Verdicts submitted per reviewer, last 14 days"
         ),
-        "per_day": sorted(per_day.items(), reverse=True),
+        # Lists, not Counters: a template's `.items` on a Counter looks up the key "items".
+        "per_day": [(day, sorted(c.items())) for day, c in sorted(per_day.items(), reverse=True)],
         "verdict_chart": charts.bar_chart(
             [(row["rating__label"] or "unrated", row["n"]) for row in verdicts],
             title="Published verdicts by rating",

@@ -228,6 +228,12 @@ def test_the_claim_page_renders_in_a_bounded_number_of_queries(
 def test_the_dashboard_is_for_editors_and_shows_queue_overdue_and_verdicts(
     client, editor, reviewer
 ):
+    claim = queued_claim()
+    services.task_take_next(user=reviewer)
+    review = services.review_draft(
+        claim=claim, reviewer=reviewer, rating=f.rating("true"), explanation="Confirmed."
+    )
+    services.review_approve(review=services.review_submit(review=review, by=reviewer), by=editor)
     queued_claim()
     client.force_login(reviewer)
     assert client.get(reverse("admin:claims_claim_dashboard")).status_code == 403
@@ -236,6 +242,9 @@ def test_the_dashboard_is_for_editors_and_shows_queue_overdue_and_verdicts(
     assert "Open tasks by state" in page
     assert "review queued" in page
     assert "Published verdicts by rating" in page
+    assert "<title>Published verdicts by rating</title>" in page
+    assert "True: 1" in page
+    assert 'id="median-time"' in page
 
 
 def test_a_reviewer_adds_edits_and_removes_evidence_with_a_stance(client, reviewer):
