@@ -309,7 +309,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
             obj.version += 1
         super().save_model(request, obj, form, change)
 
-    def get_urls(self) -> list[URLPattern]:  # type: ignore[override]
+    def get_urls(self) -> list[URLPattern]:
         def view(func: Any) -> Any:
             return self.admin_site.admin_view(
                 lambda request, *args, **kwargs: func(self, request, *args, **kwargs)

@@ -66,7 +66,7 @@ def _staff(request: HttpRequest) -> None:
 
 def queue_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     _staff(request)
-    user = request.user
+    user: Any = request.user
     first_attribution = Prefetch(
         "claim__appearances__attributions",
         queryset=Attribution.objects.select_related("actor").order_by("pk"),
@@ -147,7 +147,7 @@ def release_view(model_admin: Any, request: HttpRequest, task_id: int) -> HttpRe
 
 def claim_panels(request: HttpRequest, claim: Claim) -> dict[str, Any]:
     """Extra context for the claim change page (a fixed number of queries)."""
-    user = request.user
+    user: Any = request.user
     held = ReviewTask.objects.filter(
         claim=claim, kind="review", state="assigned", assignee=user
     ).first()

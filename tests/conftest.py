@@ -6,6 +6,12 @@ from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Personas get passwords; the production hasher takes most of a second each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Production serves a hashed manifest built by collectstatic; tests read the sources."""
     settings.STORAGES = {

@@ -1,0 +1,186 @@
+"""Query filters (django-filter). Relations are filtered with EXISTS subqueries, so a
+claim that matches through several appearances is listed once, with no DISTINCT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as df
+from django.db.models import Exists, OuterRef, QuerySet
+
+from claims.models import (
+    Actor,
+    Appearance,
+    Attribution,
+    Claim,
+    Evidence,
+    Figure,
+    Review,
+    ReviewTask,
+    Source,
+)
+from claims.selectors import claim_search
+
+
+class ClaimFilter(df.FilterSet):
+    q = df.CharFilter(method="filter_q", max_length=500, label="Full-text search")
+    status = df.MultipleChoiceFilter(choices=Claim.Status.choices)
+    kind = df.MultipleChoiceFilter(choices=Claim.Kind.choices)
+    language = df.CharFilter(max_length=10)
+    actor = df.NumberFilter(method="filter_actor", min_value=1, label="Attributed to actor id")
+    publisher = df.NumberFilter(method="filter_publisher", min_value=1)
+    source = df.NumberFilter(method="filter_source", min_value=1)
+    topic = df.CharFilter(field_name="topics__slug", max_length=200, label="Topic slug")
+    rating = df.CharFilter(method="filter_rating", max_length=50, label="Published rating slug")
+    first_seen_after = df.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
+    first_seen_before = df.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lt")
+    published_after = df.IsoDateTimeFilter(method="filter_published_after")
+    published_before = df.IsoDateTimeFilter(method="filter_published_before")
+    min_checkworthiness = df.NumberFilter(
+        field_name="checkworthiness", lookup_expr="gte", min_value=0, max_value=1
+    )
+    has_figures = df.BooleanFilter(method="filter_has_figures")
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        return claim_search(queryset, value)
+
+    def _exists(self, queryset: QuerySet[Claim], subquery: QuerySet[Any]) -> QuerySet[Claim]:
+        return queryset.filter(Exists(subquery))
+
+    def filter_actor(self, queryset: QuerySet[Claim], name: str, value: Any) -> QuerySet[Claim]:
+        return self._exists(
+            queryset,
+            Attribution.objects.filter(appearance__claim=OuterRef("pk"), actor_id=int(value)),
+        )
+
+    def filter_publisher(self, queryset: QuerySet[Claim], name: str, value: Any) -> QuerySet[Claim]:
+        return self._exists(
+            queryset,
+            Appearance.objects.filter(claim=OuterRef("pk"), source__publisher_id=int(value)),
+        )
+
+    def filter_source(self, queryset: QuerySet[Claim], name: str, value: Any) -> QuerySet[Claim]:
+        return self._exists(
+            queryset, Appearance.objects.filter(claim=OuterRef("pk"), source_id=int(value))
+        )
+
+    def _published(self) -> QuerySet[Review]:
+        return Review.objects.filter(claim=OuterRef("pk"), status=Review.Status.PUBLISHED)
+
+    def filter_rating(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        return self._exists(queryset, self._published().filter(rating__slug=value))
+
+    def filter_published_after(
+        self, queryset: QuerySet[Claim], name: str, value: Any
+    ) -> QuerySet[Claim]:
+        return self._exists(queryset, self._published().filter(published_at__gte=value))
+
+    def filter_published_before(
+        self, queryset: QuerySet[Claim], name: str, value: Any
+    ) -> QuerySet[Claim]:
+        return self._exists(queryset, self._published().filter(published_at__lt=value))
+
+    def filter_has_figures(
+        self, queryset: QuerySet[Claim], name: str, value: Any
+    ) -> QuerySet[Claim]:
+        if value is None:
+            return queryset
+        figures = Exists(Figure.objects.filter(appearance__claim=OuterRef("pk")))
+        return queryset.filter(figures) if value else queryset.exclude(figures)
+
+
+class SourceFilter(df.FilterSet):
+    status = df.MultipleChoiceFilter(choices=Source.Status.choices)
+    kind = df.MultipleChoiceFilter(choices=Source.Kind.choices)
+    publisher = df.NumberFilter(field_name="publisher_id", min_value=1)
+
+    class Meta:
+        model = Source
+        fields: list[str] = []
+
+
+class AppearanceFilter(df.FilterSet):
+    claim = df.NumberFilter(field_name="claim_id", min_value=1)
+    source = df.NumberFilter(field_name="source_id", min_value=1)
+
+    class Meta:
+        model = Appearance
+        fields: list[str] = []
+
+
+class AttributionFilter(df.FilterSet):
+    claim = df.NumberFilter(field_name="appearance__claim_id", min_value=1)
+    source = df.NumberFilter(field_name="appearance__source_id", min_value=1)
+    actor = df.NumberFilter(field_name="actor_id", min_value=1)
+    kind = df.MultipleChoiceFilter(choices=Attribution.Kind.choices)
+
+    class Meta:
+        model = Attribution
+        fields: list[str] = []
+
+
+class FigureFilter(df.FilterSet):
+    claim = df.NumberFilter(field_name="appearance__claim_id", min_value=1)
+    source = df.NumberFilter(field_name="appearance__source_id", min_value=1)
+    publisher = df.NumberFilter(field_name="appearance__source__publisher_id", min_value=1)
+    metric = df.CharFilter(field_name="metric", lookup_expr="iexact", max_length=100)
+    topic = df.CharFilter(method="filter_topic", max_length=200, label="Topic slug")
+    qualifier = df.MultipleChoiceFilter(choices=Figure.Qualifier.choices)
+
+    class Meta:
+        model = Figure
+        fields: list[str] = []
+
+    def filter_topic(self, queryset: QuerySet[Figure], name: str, value: str) -> QuerySet[Figure]:
+        topics = Claim.topics.through.objects.filter(
+            claim_id=OuterRef("appearance__claim_id"), topic__slug=value
+        )
+        return queryset.filter(Exists(topics))
+
+
+class ActorFilter(df.FilterSet):
+    name = df.CharFilter(field_name="name", lookup_expr="icontains", max_length=200)
+    kind = df.MultipleChoiceFilter(choices=Actor.Kind.choices)
+
+    class Meta:
+        model = Actor
+        fields: list[str] = []
+
+
+class EvidenceFilter(df.FilterSet):
+    claim = df.NumberFilter(field_name="claim_id", min_value=1)
+    stance = df.MultipleChoiceFilter(choices=Evidence.Stance.choices)
+
+    class Meta:
+        model = Evidence
+        fields: list[str] = []
+
+
+class ReviewFilter(df.FilterSet):
+    claim = df.NumberFilter(field_name="claim_id", min_value=1)
+    status = df.MultipleChoiceFilter(choices=Review.Status.choices)
+
+    class Meta:
+        model = Review
+        fields: list[str] = []
+
+
+class TaskFilter(df.FilterSet):
+    state = df.MultipleChoiceFilter(choices=ReviewTask.State.choices)
+    kind = df.MultipleChoiceFilter(choices=ReviewTask.Kind.choices)
+    mine = df.BooleanFilter(method="filter_mine", label="Only tasks assigned to me")
+
+    class Meta:
+        model = ReviewTask
+        fields: list[str] = []
+
+    def filter_mine(
+        self, queryset: QuerySet[ReviewTask], name: str, value: Any
+    ) -> QuerySet[ReviewTask]:
+        if value:
+            return queryset.filter(assignee=self.request.user if self.request else None)
+        return queryset
