@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from api.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from api.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(ApiKey)
@@ -52,14 +52,32 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "owner", "events", "is_active", "created_at"]
+    list_display = ["url", "owner", "events", "is_active", "disabled_reason", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "owner__username"]
     exclude = ["secret"]
 
 
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "number",
+        "attempted_at",
+        "status_code",
+        "error",
+        "duration_ms",
+        "response_excerpt",
+    ]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
+    inlines = [WebhookAttemptInline]
     list_display = ["event", "endpoint", "status", "attempts", "last_status_code", "created_at"]
     list_filter = ["status", "event"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]

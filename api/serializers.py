@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.models import WebhookEndpoint
+from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from claims.claimreview import claim_url
 from claims.models import (
     Actor,
@@ -627,8 +627,31 @@ class WebhookSerializer(serializers.ModelSerializer[WebhookEndpoint]):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "events", "description", "is_active", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "url",
+            "events",
+            "description",
+            "is_active",
+            "disabled_reason",
+            "consecutive_failures",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "disabled_reason",
+            "consecutive_failures",
+            "created_at",
+            "updated_at",
+        ]
+
+    def update(self, instance: WebhookEndpoint, validated_data: dict[str, Any]) -> WebhookEndpoint:
+        # Switching an endpoint back on clears the reason it was switched off.
+        if validated_data.get("is_active") and not instance.is_active:
+            instance.disabled_reason = ""
+            instance.consecutive_failures = 0
+        return super().update(instance, validated_data)
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith("https://") and not settings.DEBUG:
@@ -637,6 +660,33 @@ class WebhookSerializer(serializers.ModelSerializer[WebhookEndpoint]):
 
     def validate_events(self, value: list[str]) -> list[str]:
         return sorted(set(value))
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "attempted_at", "status_code", "error", "duration_ms"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
+    log = WebhookAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+            "delivered_at",
+            "payload",
+            "log",
+        ]
+        read_only_fields = fields
 
 
 class WebhookCreatedSerializer(WebhookSerializer):

@@ -796,6 +796,17 @@ class WebhookViewSet(RoleMixin, viewsets.ModelViewSet[WebhookEndpoint]):
         owner: Any = self.request.user
         return WebhookEndpoint.objects.filter(owner=owner)
 
+    @extend_schema(
+        summary="Deliveries to this webhook, newest first, with every attempt",
+        responses={200: s.WebhookDeliverySerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+        endpoint = self.get_object()
+        deliveries: Any = endpoint.deliveries.prefetch_related("log").order_by("-created_at", "-id")
+        page = self.paginate_queryset(deliveries)
+        return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.WebhookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

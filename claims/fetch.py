@@ -198,3 +198,37 @@ def fetch(
         finally:
             conn.close()
     raise FetchError(f"More than {max_redirects} redirects.")
+
+
+def post(
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float = 10.0,
+    max_response_bytes: int = 64 * 1024,
+    resolver: Resolver = system_resolver,
+    allowed: AddressPolicy = is_public_address,
+) -> tuple[int, bytes]:
+    """POST `body` to `url` under the same address rules as fetch; redirects are not
+    followed (a webhook receiver answers where it was registered). Returns the status and
+    at most `max_response_bytes` of the answer: an oversized answer is cut, not buffered."""
+    scheme, host, port, path = _check_url(url)
+    address = _pick_address(host, port, resolver, allowed)
+    cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    conn: Any = cls(host, port, address, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        conn.request("POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers})
+        response = conn.getresponse()
+        answer = bytearray()
+        while len(answer) < max_response_bytes and time.monotonic() < deadline:
+            chunk = response.read(min(16 * 1024, max_response_bytes - len(answer)))
+            if not chunk:
+                break
+            answer.extend(chunk)
+        return response.status, bytes(answer)
+    except (OSError, http.client.HTTPException) as exc:
+        raise FetchError(f"The receiver could not be reached: {exc}") from exc
+    finally:
+        conn.close()

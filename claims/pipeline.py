@@ -98,6 +98,9 @@ def process_source(*, source_id: int) -> list[int]:
         source_set_status(source=source, status=Source.Status.FAILED, error=str(exc))
         return []
     source_set_status(source=source, status=Source.Status.DONE)
+    from claims import signals
+
+    signals.source_processed.send(sender=Source, source_id=source.pk)
     return result.new_claim_ids
 
 

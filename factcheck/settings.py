@@ -205,6 +205,7 @@ CELERY_BEAT_SCHEDULE = {
     "assign-queued": {"task": "claims.assign_queued", "schedule": 120.0},
     "escalate-overdue": {"task": "claims.escalate_overdue", "schedule": 300.0},
     "sweep-stuck": {"task": "claims.sweep_stuck", "schedule": 300.0},
+    "retry-due-webhooks": {"task": "api.retry_due_webhooks", "schedule": 60.0},
 }
 
 # --- Factcheck domain -----------------------------------------------------------------------
@@ -219,6 +220,13 @@ FACTCHECK_STUCK_AFTER_SECONDS = envint("FACTCHECK_STUCK_AFTER_SECONDS", 900, min
 FACTCHECK_FETCH_MAX_BYTES = envint("FACTCHECK_FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 FACTCHECK_FETCH_TIMEOUT_SECONDS = envfloat("FACTCHECK_FETCH_TIMEOUT_SECONDS", 15.0)
 FACTCHECK_FETCH_MAX_REDIRECTS = envint("FACTCHECK_FETCH_MAX_REDIRECTS", 5, minimum=0)
+FACTCHECK_WEBHOOK_TIMEOUT_SECONDS = envfloat("FACTCHECK_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+FACTCHECK_WEBHOOK_MAX_ATTEMPTS = envint("FACTCHECK_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+FACTCHECK_WEBHOOK_BACKOFF_SECONDS = envfloat("FACTCHECK_WEBHOOK_BACKOFF_SECONDS", 30.0)
+FACTCHECK_WEBHOOK_BACKOFF_MAX = envint("FACTCHECK_WEBHOOK_BACKOFF_MAX", 1800, minimum=1)
+FACTCHECK_WEBHOOK_DISABLE_AFTER = envint("FACTCHECK_WEBHOOK_DISABLE_AFTER", 5, minimum=1)
+# Receivers on private or loopback addresses: development and tests only.
+FACTCHECK_WEBHOOK_ALLOW_PRIVATE = envbool("FACTCHECK_WEBHOOK_ALLOW_PRIVATE", False)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
