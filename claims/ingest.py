@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from claims import extraction as ex
 from claims.models import (
@@ -48,31 +49,6 @@ class IngestResult:
     new_claim_ids: list[int] = field(default_factory=list)
 
 
-def _actor_for(actor: ex.Actor, cache: dict[str, Actor]) -> Actor:
-    """Find the stored actor through any alias of its name or mentions, or create it."""
-    names = [actor.name] + [m.text for m in actor.mentions if m.text[:1].isupper()]
-    keys = [normalize_text(n) for n in names if n.strip()]
-    for key in keys:
-        if key in cache:
-            return cache[key]
-    alias = ActorAlias.objects.select_related("actor").filter(normalized__in=keys).first()
-    if alias is not None:
-        found = alias.actor
-    else:
-        found = Actor.objects.create(
-            name=actor.name[:200], kind=actor.kind if actor.kind in _ACTOR_KINDS else "unknown"
-        )
-        # Only the canonical name becomes an alias: mentions include pronouns and
-        # descriptions ("the statement", "he") that must not name one actor for ever.
-        ActorAlias.objects.get_or_create(
-            normalized=normalize_text(actor.name[:200]),
-            defaults={"actor": found, "alias": actor.name[:200]},
-        )
-    for key in keys:
-        cache[key] = found
-    return found
-
-
 def _span(span: ex.Span | None) -> tuple[int | None, int | None]:
     return (span.start, span.end) if span is not None else (None, None)
 
@@ -94,6 +70,8 @@ def _forget_older_output(source: Source) -> None:
 
 @transaction.atomic
 def source_extract(*, source: Source) -> IngestResult:
+    """Store the extraction of `source.text` in a bounded number of queries per source
+    (bulk inserts; history rows written in bulk too), whatever the article's length."""
     result = IngestResult()
     if (
         source.extractor_version == ex.EXTRACTOR_VERSION
@@ -105,27 +83,33 @@ def source_extract(*, source: Source) -> IngestResult:
 
     extraction = ex.extract(source.text)
     seen_at = source.published_at or timezone.now()
-    actor_cache: dict[str, Actor] = {}
 
-    # 1. Claims: the checkable statements, plus opinion sentences (stored so triage can
+    # 1. Rows: the checkable statements, plus opinion sentences (stored so triage can
     #    dismiss them with a reason, and reviewers can see why they were not queued).
-    rows: list[tuple[ex.Sentence, ex.Claim | None]] = []
+    rows: list[tuple[ex.Sentence, ex.Claim | None, str]] = []
     claimed_sentences = {c.sentence for c in extraction.claims}
     for c in extraction.claims:
-        rows.append((extraction.sentences[c.sentence], c))
-    for s in extraction.sentences:
-        if s.kind == "opinion" and s.index not in claimed_sentences:
-            rows.append((s, None))
+        rows.append((extraction.sentences[c.sentence], c, c.text))
+    for sent in extraction.sentences:
+        if sent.kind == "opinion" and sent.index not in claimed_sentences:
+            rows.append((sent, None, sent.text))
+    rows = [row for row in rows if row[2].strip()]
 
-    appearance_of_sentence: dict[int, Appearance] = {}
-    for sentence, claim_rec in rows:
-        text = claim_rec.text if claim_rec else sentence.text
-        if not text.strip():
-            continue
-        claim = Claim.objects.filter(text_hash=content_hash(text)).order_by("pk").first()
-        if claim is None:
+    # 2. Claims: reuse one with the same normalised text (the same claim in another
+    #    source), create the rest in bulk.
+    hashes = [content_hash(text) for _, _, text in rows]
+    known: dict[str, Claim] = {}
+    for earlier in Claim.objects.filter(text_hash__in=set(hashes)).order_by("pk"):
+        known.setdefault(earlier.text_hash, earlier)
+    reused = {c.pk for c in known.values()}
+    created: list[Claim] = []
+    claims: list[Claim] = []
+    for (sentence, claim_rec, text), digest in zip(rows, hashes, strict=True):
+        found = known.get(digest)
+        if found is None:
             claim = Claim(
                 text=text,
+                text_hash=digest,
                 kind=(claim_rec.kind if claim_rec and claim_rec.kind in _CLAIM_KINDS else "other"),
                 language=source.language,
                 checkworthiness=min(1.0, max(0.0, float(sentence.checkworthiness))),
@@ -133,136 +117,215 @@ def source_extract(*, source: Source) -> IngestResult:
                 origin=Claim.Origin.EXTRACTED,
                 first_seen_at=seen_at,
             )
-            claim._change_reason = f"extracted from source {source.pk}"  # type: ignore[attr-defined]
-            claim.save()
-            result.claims_created += 1
-            result.new_claim_ids.append(claim.pk)
+            known[digest] = claim
+            created.append(claim)
         else:
-            result.claims_reused += 1
-            if seen_at < claim.first_seen_at:
-                Claim.objects.filter(pk=claim.pk).update(first_seen_at=seen_at)
-        if claim_rec is None:
-            result.opinions.append(claim.pk)
-        appearance, made = Appearance.objects.get_or_create(
-            claim=claim,
-            source=source,
-            start=sentence.start,
-            defaults={
-                "end": sentence.end,
-                "sentence": sentence.text,
-                "extractor_version": ex.EXTRACTOR_VERSION,
-            },
-        )
-        if not made and appearance.extractor_version != ex.EXTRACTOR_VERSION:
+            claim = found
+        claims.append(claim)
+    bulk_create_with_history(
+        created, Claim, default_change_reason=f"extracted from source {source.pk}"
+    )
+    if reused:
+        Claim.objects.filter(pk__in=reused, first_seen_at__gt=seen_at).update(first_seen_at=seen_at)
+    result.claims_created = len(created)
+    result.claims_reused = len(rows) - len(created)
+    result.new_claim_ids = [c.pk for c in created]
+    result.opinions = sorted(
+        {c.pk for (_, rec, _), c in zip(rows, claims, strict=True) if rec is None}
+    )
+
+    # 3. Appearances: one per claim and place in this source.
+    appearances_by_place = {
+        (a.claim_id, a.start): a for a in Appearance.objects.filter(source=source)
+    }
+    new_appearances, stale = [], []
+    appearances: list[Appearance] = []
+    for (sentence, _, _), claim in zip(rows, claims, strict=True):
+        appearance = appearances_by_place.get((claim.pk, sentence.start))
+        if appearance is None:
+            appearance = Appearance(
+                claim=claim,
+                source=source,
+                start=sentence.start,
+                end=sentence.end,
+                sentence=sentence.text,
+                extractor_version=ex.EXTRACTOR_VERSION,
+            )
+            appearances_by_place[(claim.pk, sentence.start)] = appearance
+            new_appearances.append(appearance)
+        elif appearance.extractor_version != ex.EXTRACTOR_VERSION:
             appearance.end, appearance.sentence = sentence.end, sentence.text
             appearance.extractor_version = ex.EXTRACTOR_VERSION
-            appearance.save(update_fields=["end", "sentence", "extractor_version", "updated_at"])
-        result.appearances += 1
-        appearance_of_sentence[sentence.index] = appearance
+            stale.append(appearance)
+        appearances.append(appearance)
+    Appearance.objects.bulk_create(new_appearances)
+    Appearance.objects.bulk_update(stale, ["end", "sentence", "extractor_version", "updated_at"])
+    result.appearances = len(appearances)
 
-        # 2. Attributions and figures of this claim, under its appearance.
-        if claim_rec is not None:
-            _store_attributions(
-                extraction, claim_rec, appearance, actor_cache, appearance_of_sentence, result
-            )
-            _store_figures(extraction, claim_rec, appearance, result)
+    # 4. Attributions (parents before children) and figures, under each appearance.
+    pairs = [
+        (rec, appearance)
+        for (_, rec, _), appearance in zip(rows, appearances, strict=True)
+        if rec is not None
+    ]
+    _store_attributions(extraction, pairs, result)
+    _store_figures(extraction, pairs, result)
 
     Source.objects.filter(pk=source.pk).update(extractor_version=ex.EXTRACTOR_VERSION)
     source.extractor_version = ex.EXTRACTOR_VERSION
     return result
 
 
+def _resolve_actors(extraction: ex.Extraction, indexes: set[int]) -> dict[int, Actor]:
+    """Stored actors for the extraction's actor indexes, matched through aliases."""
+    keys_of = {
+        i: [
+            normalize_text(n)
+            for n in [extraction.actors[i].name]
+            + [m.text for m in extraction.actors[i].mentions if m.text[:1].isupper()]
+            if n.strip()
+        ]
+        for i in indexes
+    }
+    all_keys = {k for keys in keys_of.values() for k in keys}
+    by_alias = {
+        alias.normalized: alias.actor
+        for alias in ActorAlias.objects.select_related("actor").filter(normalized__in=all_keys)
+    }
+    resolved: dict[int, Actor] = {}
+    for i in sorted(indexes):
+        found = next((by_alias[k] for k in keys_of[i] if k in by_alias), None)
+        if found is None:
+            record = extraction.actors[i]
+            found = Actor.objects.create(
+                name=record.name[:200],
+                kind=record.kind if record.kind in _ACTOR_KINDS else "unknown",
+            )
+            # Only the canonical name becomes an alias: mentions include pronouns and
+            # descriptions ("the statement", "he") that must not name one actor for ever.
+            alias, _ = ActorAlias.objects.get_or_create(
+                normalized=normalize_text(record.name[:200]),
+                defaults={"actor": found, "alias": record.name[:200]},
+            )
+            found = alias.actor
+        for key in keys_of[i]:
+            by_alias.setdefault(key, found)
+        resolved[i] = found
+    return resolved
+
+
+def _chain(extraction: ex.Extraction, index: int) -> list[int]:
+    """`index` and its parents, outermost first."""
+    chain: list[int] = []
+    node: int | None = index
+    while node is not None and node not in chain:
+        chain.append(node)
+        node = extraction.attributions[node].parent
+    return list(reversed(chain))
+
+
 def _store_attributions(
     extraction: ex.Extraction,
-    claim_rec: ex.Claim,
-    appearance: Appearance,
-    actor_cache: dict[str, Actor],
-    appearance_of_sentence: dict[int, Appearance],
+    pairs: list[tuple[ex.Claim, Appearance]],
     result: IngestResult,
 ) -> None:
-    # Include each attribution's chain of parents, outermost first, so `parent` can point
-    # at a stored row ("the statement said" inside "according to the Kremlin").
-    wanted: list[int] = []
-    for index in claim_rec.attributions:
-        chain = []
-        node: int | None = index
-        while node is not None and node not in chain:
-            chain.append(node)
-            node = extraction.attributions[node].parent
-        for i in reversed(chain):
-            if i not in wanted:
-                wanted.append(i)
-    stored: dict[int, Attribution] = {}
+    # Each claim's attributions with their chains of parents, so `parent` can point at a
+    # stored row ("the statement said" inside "according to the Kremlin").
+    wanted: list[tuple[Appearance, int]] = []
+    for claim_rec, appearance in pairs:
+        seen: set[int] = set()
+        for index in claim_rec.attributions:
+            for i in _chain(extraction, index):
+                if i not in seen:
+                    seen.add(i)
+                    wanted.append((appearance, i))
+    actor_indexes = {extraction.attributions[i].actor for _, i in wanted}
+    actors = _resolve_actors(extraction, {i for i in actor_indexes if i is not None})
     # A reviewer's corrected row stands in for what the extractor finds at the same place.
     edited = {
-        (a.cue_start, a.cue_end, a.content_start, a.content_end): a
-        for a in Attribution.objects.filter(appearance=appearance, edited_by_reviewer=True)
+        (a.appearance_id, a.cue_start, a.cue_end, a.content_start, a.content_end): a
+        for a in Attribution.objects.filter(
+            appearance__in=[ap for _, ap in pairs], edited_by_reviewer=True
+        )
     }
-    for i in wanted:
-        rec = extraction.attributions[i]
-        c_start, c_end = _span(rec.cue)
-        place = (c_start, c_end, rec.content.start, rec.content.end)
-        if place in edited:
-            stored[i] = edited[place]
-            continue
-        actor = (
-            _actor_for(extraction.actors[rec.actor], actor_cache) if rec.actor is not None else None
-        )
-        s_start, s_end = _span(rec.source)
-        attribution = Attribution(
-            appearance=appearance,
-            actor=actor,
-            source_text=(rec.source.text if rec.source else (actor.name if actor else ""))[:500],
-            cue=(rec.cue.text if rec.cue else "")[:200],
-            kind=rec.kind if rec.kind in _ATTRIBUTION_KINDS else Attribution.Kind.UNATTRIBUTED,
-            channel=(rec.channel or "")[:100],
-            parent=stored.get(rec.parent) if rec.parent is not None else None,
-            source_start=s_start,
-            source_end=s_end,
-            cue_start=c_start,
-            cue_end=c_end,
-            content_start=rec.content.start,
-            content_end=rec.content.end,
-            extractor_version=ex.EXTRACTOR_VERSION,
-        )
-        attribution._change_reason = "extracted"  # type: ignore[attr-defined]
-        attribution.save()
-        stored[i] = attribution
-        result.attributions += 1
+    stored: dict[tuple[int, int], Attribution] = {}
+    depth = {i: len(_chain(extraction, i)) - 1 for _, i in wanted}
+    for level in sorted(set(depth.values())):
+        batch: list[Attribution] = []
+        for appearance, i in wanted:
+            if depth[i] != level:
+                continue
+            rec = extraction.attributions[i]
+            c_start, c_end = _span(rec.cue)
+            place = (appearance.pk, c_start, c_end, rec.content.start, rec.content.end)
+            if place in edited:
+                stored[(appearance.pk, i)] = edited[place]
+                continue
+            actor = actors.get(rec.actor) if rec.actor is not None else None
+            s_start, s_end = _span(rec.source)
+            attribution = Attribution(
+                appearance=appearance,
+                actor=actor,
+                source_text=(rec.source.text if rec.source else (actor.name if actor else ""))[
+                    :500
+                ],
+                cue=(rec.cue.text if rec.cue else "")[:200],
+                kind=rec.kind if rec.kind in _ATTRIBUTION_KINDS else Attribution.Kind.UNATTRIBUTED,
+                channel=(rec.channel or "")[:100],
+                parent=(
+                    stored.get((appearance.pk, rec.parent)) if rec.parent is not None else None
+                ),
+                source_start=s_start,
+                source_end=s_end,
+                cue_start=c_start,
+                cue_end=c_end,
+                content_start=rec.content.start,
+                content_end=rec.content.end,
+                extractor_version=ex.EXTRACTOR_VERSION,
+            )
+            stored[(appearance.pk, i)] = attribution
+            batch.append(attribution)
+        bulk_create_with_history(batch, Attribution, default_change_reason="extracted")
+        result.attributions += len(batch)
 
 
 def _store_figures(
-    extraction: ex.Extraction, claim_rec: ex.Claim, appearance: Appearance, result: IngestResult
+    extraction: ex.Extraction, pairs: list[tuple[ex.Claim, Appearance]], result: IngestResult
 ) -> None:
     edited = set(
-        Figure.objects.filter(appearance=appearance, edited_by_reviewer=True).values_list(
-            "start", "end"
-        )
+        Figure.objects.filter(
+            appearance__in=[ap for _, ap in pairs], edited_by_reviewer=True
+        ).values_list("appearance_id", "start", "end")
     )
-    for index in claim_rec.figures:
-        rec = extraction.figures[index]
-        if (rec.start, rec.end) in edited:
-            continue  # the reviewer's correction stands
-        lower, upper = rec.lower, rec.upper
-        if (lower is not None and lower > rec.value) or (upper is not None and upper < rec.value):
-            log.warning("figure %r has inconsistent bounds; storing it without them", rec.text)
-            lower = upper = None
-        figure = Figure(
-            appearance=appearance,
-            metric=(rec.metric or "")[:100],
-            value=rec.value,
-            lower=lower,
-            upper=upper,
-            qualifier=rec.qualifier if rec.qualifier in _QUALIFIERS else "exact",
-            unit=(rec.unit or "")[:50],
-            subject=(rec.subject or "")[:300],
-            additional=rec.additional,
-            as_of=appearance.source.published_at,
-            start=rec.start,
-            end=rec.end,
-            text=rec.text[:300],
-            extractor_version=ex.EXTRACTOR_VERSION,
-        )
-        figure._change_reason = "extracted"  # type: ignore[attr-defined]
-        figure.save()
-        result.figures += 1
+    batch: list[Figure] = []
+    for claim_rec, appearance in pairs:
+        for index in claim_rec.figures:
+            rec = extraction.figures[index]
+            if (appearance.pk, rec.start, rec.end) in edited:
+                continue  # the reviewer's correction stands
+            lower, upper = rec.lower, rec.upper
+            if (lower is not None and lower > rec.value) or (
+                upper is not None and upper < rec.value
+            ):
+                log.warning("figure %r has inconsistent bounds; storing it without them", rec.text)
+                lower = upper = None
+            batch.append(
+                Figure(
+                    appearance=appearance,
+                    metric=(rec.metric or "")[:100],
+                    value=rec.value,
+                    lower=lower,
+                    upper=upper,
+                    qualifier=rec.qualifier if rec.qualifier in _QUALIFIERS else "exact",
+                    unit=(rec.unit or "")[:50],
+                    subject=(rec.subject or "")[:300],
+                    additional=rec.additional,
+                    as_of=appearance.source.published_at,
+                    start=rec.start,
+                    end=rec.end,
+                    text=rec.text[:300],
+                    extractor_version=ex.EXTRACTOR_VERSION,
+                )
+            )
+    bulk_create_with_history(batch, Figure, default_change_reason="extracted")
+    result.figures += len(batch)

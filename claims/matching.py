@@ -577,19 +577,29 @@ def _postgres_candidates(
     weights = {lx: idf(df.get(lx, 0.0), rows) for lx in lexemes}
     # 2. Rarest first, until the rows they would match pass the budget: common lexemes
     #    add thousands of rows to score and almost nothing to what is found.
+    #    When even the rarest lexeme is too common (a query made only of everyday words),
+    #    the rarest ones are AND-ed instead, until they would match few enough rows.
+    present = sorted((lx for lx in lexemes if df.get(lx, 0.0) > 0), key=lambda lx: df[lx])
     chosen: list[str] = []
+    operator = " | "
     expected = 0.0
-    for lexeme in sorted(lexemes, key=lambda lx: df.get(lx, 0.0)):
-        if df.get(lexeme, 0.0) == 0:
-            continue
-        if chosen and expected + df[lexeme] > budget:
-            break
-        chosen.append(lexeme)
-        expected += df[lexeme]
+    if present and df[present[0]] > budget:
+        operator, expected = " & ", max(rows, 1.0)
+        for lexeme in present:
+            chosen.append(lexeme)
+            expected *= df[lexeme] / max(rows, 1.0)
+            if expected <= budget:
+                break
+    else:
+        for lexeme in present:
+            if chosen and expected + df[lexeme] > budget:
+                break
+            chosen.append(lexeme)
+            expected += df[lexeme]
     found: dict[int, Candidate] = {}
     with connection.cursor() as cursor:
         if chosen:
-            tsquery = " | ".join(_quote_lexeme(lx) for lx in chosen)
+            tsquery = operator.join(_quote_lexeme(lx) for lx in chosen)
             # 3. BM25 with binary term frequency: idf of every query lexeme the claim holds,
             #    damped by the claim's length. Each `@@` against a one-lexeme query is a
             #    binary search in the row's tsvector; only rows of the OR query are scored.

@@ -134,7 +134,8 @@ def sources_sweep_stuck(*, older_than: timedelta | None = None) -> list[int]:
     enqueue, a worker killed mid-task, or a broker that lost the message."""
     from claims import tasks
 
-    older_than = older_than or timedelta(seconds=settings.FACTCHECK_STUCK_AFTER_SECONDS)
+    if older_than is None:  # timedelta(0) is falsy but means "now"
+        older_than = timedelta(seconds=settings.FACTCHECK_STUCK_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
     stuck = list(
         Source.objects.filter(status__in=UNFINISHED, status_changed_at__lt=cutoff).values_list(

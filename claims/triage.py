@@ -165,7 +165,8 @@ def claims_sweep_new(*, older_than: timedelta | None = None) -> list[int]:
     between the two): triage them now."""
     from claims import tasks
 
-    older_than = older_than or timedelta(seconds=settings.FACTCHECK_STUCK_AFTER_SECONDS)
+    if older_than is None:  # timedelta(0) is falsy but means "now"
+        older_than = timedelta(seconds=settings.FACTCHECK_STUCK_AFTER_SECONDS)
     ids = list(
         Claim.objects.filter(
             status=Claim.Status.NEW, created_at__lt=timezone.now() - older_than

@@ -6,6 +6,24 @@ from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests (and the live server) flush the database between tests, taking
+    the migrations' reference data with it; put the rating scale and groups back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"live_server", "transactional_db"} & set(request.fixturenames)
+    )
+    if transactional:
+        from django.apps import apps
+
+        from claims.reference import ensure_groups, ensure_rating_scale
+
+        request.getfixturevalue("transactional_db")
+        ensure_rating_scale(apps)
+        ensure_groups(apps)
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Personas get passwords; the production hasher takes most of a second each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

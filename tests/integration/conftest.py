@@ -123,11 +123,13 @@ def reset_producer_pool(app) -> None:
 
 
 @pytest.fixture
-def live_celery(broker_url, settings):
+def live_celery(broker_url, settings, monkeypatch):
     """Send tasks to Redis for real from this process (unit tests run them eagerly)."""
     from factcheck.celery import app
 
     app.conf.task_always_eager = False
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
     app.conf.broker_url = broker_url
     settings.BROKER_CONFIGURED = True
     settings.CELERY_BROKER_URL = broker_url

@@ -58,7 +58,7 @@ def test_a_submitted_article_is_extracted_triaged_and_assigned_by_a_real_worker(
 
 def test_a_worker_killed_mid_extraction_loses_nothing_and_duplicates_nothing(live_celery, workers):
     f.make_reviewer("alice")
-    big = "\n\n".join(article(n) for n in range(400))
+    big = "\n\n".join(article(n) for n in range(150))
     first = workers()
     source = source_submit(text=big, title="long article")
     wait_for(
@@ -91,10 +91,12 @@ def test_a_worker_killed_mid_extraction_loses_nothing_and_duplicates_nothing(liv
 
 
 def test_work_queued_when_redis_restarts_is_recovered(
-    live_celery, workers, throwaway_redis, settings
+    live_celery, workers, throwaway_redis, settings, monkeypatch
 ):
     from factcheck.celery import app
 
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", throwaway_redis.url)
     app.conf.broker_url = throwaway_redis.url
     settings.CELERY_BROKER_URL = throwaway_redis.url
     reset_producer_pool(app)

@@ -28,10 +28,14 @@ from claims.models import Claim, content_hash
 csv.field_size_limit(sys.maxsize)
 
 
-def read_tsv(path: Path) -> dict[str, str]:
-    """id → text of a CheckThat! TSV whose first row is a header."""
+def read_tsv(path: Path, *, quoted: bool = True) -> dict[str, str]:
+    """id → text of a CheckThat! TSV whose first row is a header. The tweets file quotes
+    fields that contain quotes (CSV style); the verified claims file does not, and reading
+    it as quoted would merge a dozen claims into their neighbours."""
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t")
+        rows = csv.reader(
+            handle, delimiter="\t", quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
+        )
         next(rows, None)
         return {row[0].strip(): row[1] for row in rows if len(row) >= 2 and row[0].strip()}
 
@@ -82,7 +86,7 @@ def evaluate(
     use_embeddings: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    vclaims = read_tsv(directory / "verified_claims.docs.tsv")
+    vclaims = read_tsv(directory / "verified_claims.docs.tsv", quoted=False)
     queries = read_tsv(directory / split / "tweets.queries.tsv")
     qrels = read_qrels(directory / split / "tweet-vclaim-pairs.qrels")
     started = time.monotonic()
@@ -118,7 +122,8 @@ def evaluate(
     result.update(
         split=split,
         verified_claims=len(vclaims),
-        embeddings=bool(use_embeddings is not False and matching.embedding_model() is not None),
+        embeddings=use_embeddings is not False
+        and matching.embedding_model(force=use_embeddings is True) is not None,
         load_seconds=round(loaded - started, 2),
         match_seconds=round(time.monotonic() - loaded, 2),
     )
@@ -132,9 +137,13 @@ class Command(BaseCommand):
         parser.add_argument("directory", help="holds verified_claims.docs.tsv and split folders")
         parser.add_argument("--split", default="dev")
         parser.add_argument("--depth", type=int, default=20, help="matches kept per query")
-        parser.add_argument(
-            "--no-embeddings", action="store_true", help="lexical re-ranking only"
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--embeddings",
+            action="store_true",
+            help="re-rank with the sentence-embedding model (default: as in settings)",
         )
+        mode.add_argument("--no-embeddings", action="store_true", help="lexical re-ranking only")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -158,7 +167,9 @@ class Command(BaseCommand):
             directory,
             split,
             depth=options["depth"],
-            use_embeddings=False if options["no_embeddings"] else None,
+            use_embeddings=(
+                True if options["embeddings"] else False if options["no_embeddings"] else None
+            ),
             progress=progress,
         )
         if options["json"]:
