@@ -478,6 +478,7 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
             "publisher",
             "status",
             "error",
+            "attempts",
             "status_changed_at",
             "created_at",
         ]

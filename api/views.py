@@ -189,6 +189,23 @@ class SourceViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return idempotent(request, lambda: self._submit(request))
 
+    @extend_schema(
+        summary="Retry a failed source",
+        description="Puts a source whose processing failed back in the pipeline (202). Only "
+        "failed sources can be retried (409 otherwise); clients retry their own sources.",
+        request=None,
+        responses={
+            202: s.DeskSourceDetailSerializer,
+            409: OpenApiResponse(description="The source has not failed"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        from claims.pipeline import source_retry
+
+        source = source_retry(source=self.get_object(), by=request.user)
+        return Response(self._detail(source), status=status.HTTP_202_ACCEPTED)
+
     def _submit(self, request: Request) -> Response:
         serializer = s.SourceSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -163,6 +163,18 @@ class SourceAdmin(admin.ModelAdmin):
     ]
     inlines = [SourceAppearanceInline]
     autocomplete_fields = ["publisher"]
+    actions = ["retry_failed"]
+
+    @admin.action(description="Retry failed sources")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        from claims.pipeline import source_retry
+
+        _apply(
+            request,
+            lambda src: source_retry(source=src, by=request.user),
+            queryset,
+            "sources back in the pipeline",
+        )
 
     @admin.display(description="article text")
     def text_display(self, obj: Source) -> str:

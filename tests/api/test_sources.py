@@ -146,3 +146,31 @@ class TestIdempotency:
     def test_an_overlong_key_is_refused(self, api_a, submit):
         response = submit(api_a, {"text": ARTICLE}, HTTP_IDEMPOTENCY_KEY="k" * 300)
         assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_client_retries_its_failed_source_and_sees_the_attempts(
+    client_a, client_b, django_capture_on_commit_callbacks
+):
+    from claims.models import Source
+    from tests.api.conftest import client_for
+
+    api = client_for(client_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/sources/", {"url": "http://10.0.0.1/a"}, format="json")
+    source_id = response.json()["id"]
+    failed = api.get(f"/api/v1/sources/{source_id}/").json()
+    assert failed["status"] == "failed"
+    assert "non-public address" in failed["error"]
+    assert failed["attempts"] == 1
+    assert client_for(client_b).post(f"/api/v1/sources/{source_id}/retry/").status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = api.post(f"/api/v1/sources/{source_id}/retry/")
+    assert retried.status_code == 202
+    assert Source.objects.get(pk=source_id).attempts == 2
+    # Only failed sources can be retried.
+    Source.objects.filter(pk=source_id).update(status="done")
+    conflict = api.post(f"/api/v1/sources/{source_id}/retry/")
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["code"] == "illegal_transition"

@@ -42,9 +42,15 @@ def done(*ids: int) -> bool:
 def test_a_submitted_article_is_extracted_triaged_and_assigned_by_a_real_worker(
     live_celery, workers
 ):
+    from tests.api.conftest import client_for
+
     reviewer = f.make_reviewer("alice")
     workers()
-    source = source_submit(text=SEED, title="seed")
+    response = client_for(f.make_client("newsroom")).post(
+        "/api/v1/sources/", {"text": SEED, "title": "seed"}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    source = Source.objects.get(pk=response.json()["id"])
     wait_for(lambda: done(source.pk), timeout=120)
     source.refresh_from_db()
     assert source.status == "done", source.error
