@@ -288,6 +288,15 @@ def _rating(post: Any) -> Rating | None:
     return Rating.objects.filter(slug=slug).first() if slug else None
 
 
+def _evidence_fields(post: Any) -> dict[str, str]:
+    return {
+        "url": post.get("url", "").strip(),
+        "title": post.get("title", "").strip(),
+        "stance": post.get("stance", "context"),
+        "excerpt": post.get("excerpt", "").strip(),
+    }
+
+
 def _act(action: str, claim: Claim, user: Any, post: Any) -> str:
     if action in {"save_draft", "submit"}:
         review = services.review_draft(
@@ -347,28 +356,14 @@ def _act(action: str, claim: Claim, user: Any, post: Any) -> str:
             else "Suggestion rejected; it will not be suggested again."
         )
     if action == "add_evidence":
-        services.evidence_add(
-            claim=claim,
-            by=user,
-            url=post.get("url", "").strip(),
-            title=post.get("title", "").strip(),
-            stance=post.get("stance", "context"),
-            excerpt=post.get("excerpt", "").strip(),
-        )
+        services.evidence_add(claim=claim, by=user, **_evidence_fields(post))
         return "Evidence added."
     if action in {"edit_evidence", "remove_evidence"}:
         evidence = get_object_or_404(Evidence, pk=post.get("evidence") or 0, claim=claim)
         if action == "remove_evidence":
             services.evidence_remove(evidence=evidence, by=user)
             return "Evidence removed."
-        services.evidence_update(
-            evidence=evidence,
-            by=user,
-            url=post.get("url", "").strip(),
-            title=post.get("title", "").strip(),
-            stance=post.get("stance", "context"),
-            excerpt=post.get("excerpt", "").strip(),
-        )
+        services.evidence_update(evidence=evidence, by=user, **_evidence_fields(post))
         return "Evidence updated."
     raise ApplicationError(f"Unknown action {action!r}.")
 
