@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -21,3 +22,12 @@ class CursorPagination(pagination.CursorPagination):
         if not has_filter and ordering:
             return (ordering,) if isinstance(ordering, str) else tuple(ordering)
         return tuple(super().get_ordering(request, queryset, view))
+
+    def decode_cursor(self, request: Any) -> Any:
+        # DRF answers a cursor it cannot read with 404; it is a bad parameter, so 400.
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise ValidationError(
+                {self.cursor_query_param: ["This cursor is not valid; start again without it."]}
+            ) from exc

@@ -92,3 +92,10 @@ def test_validation_errors_name_the_fields(api_a):
 def test_huge_numbers_in_filters_are_a_400_not_a_500(api_editor):
     response = api_editor.get("/api/v1/claims/?actor=99999999999999999999999")
     assert response.status_code in {200, 400}
+
+
+def test_a_cursor_that_cannot_be_read_is_a_400_naming_the_parameter(as_user, client_a):
+    response = as_user(client_a).get("/api/v1/claims/?cursor=zzz-not-a-cursor")
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert "cursor" in body["details"]
