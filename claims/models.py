@@ -288,9 +288,19 @@ class Claim(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Where triage got to: a claim whose triage keeps failing stays "new" with the error
+    # here, so a reviewer sees why instead of wondering where it went.
+    pipeline_error = models.TextField(blank=True)
+    pipeline_attempts = models.PositiveIntegerField(default=0)
+    # Reasons to check raised by comparing with other reports, e.g. a figure that cannot
+    # be reconciled with another source's figure for the same topic and time:
+    # [{"kind": "figure_conflict", "message": ..., "claims": [ids], ...}].
+    flags = models.JSONField(default=list, blank=True)
     # Bumped on every change; the ETag of the API and the stale-form check of the admin.
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords(excluded_fields=["text_hash", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["text_hash", "updated_at", "pipeline_error", "pipeline_attempts"]
+    )
 
     class Meta:
         ordering = ["-priority", "-first_seen_at"]
