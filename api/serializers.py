@@ -318,9 +318,24 @@ class ClaimListSerializer(serializers.ModelSerializer[Claim]):
         return claim_url(obj.pk)
 
 
+FLAGS_HELP = (
+    "Reasons to check found by comparing with other reports, e.g. "
+    '{"kind": "figure_conflict", "message": ..., "claims": [ids]}'
+)
+
+
 class DeskClaimListSerializer(ClaimListSerializer):
+    flags = serializers.JSONField(read_only=True, help_text=FLAGS_HELP)
+
     class Meta(ClaimListSerializer.Meta):
-        fields = [*ClaimListSerializer.Meta.fields, "priority", "origin"]
+        fields = [
+            *ClaimListSerializer.Meta.fields,
+            "priority",
+            "origin",
+            "flags",
+            "pipeline_error",
+            "pipeline_attempts",
+        ]
         read_only_fields = fields
 
 
@@ -410,6 +425,7 @@ class ClientReviewSerializer(serializers.ModelSerializer[Review]):
 
 
 class DeskClaimDetailSerializer(ClaimDetailSerializer):
+    flags = serializers.JSONField(read_only=True, help_text=FLAGS_HELP)
     evidence = DeskEvidenceSerializer(many=True, read_only=True)
     reviews = DeskReviewSerializer(source="all_reviews", many=True, read_only=True)
     open_tasks = TaskRefSerializer(many=True, read_only=True)
@@ -427,6 +443,9 @@ class DeskClaimDetailSerializer(ClaimDetailSerializer):
             "created_by",
             "reviews",
             "open_tasks",
+            "flags",
+            "pipeline_error",
+            "pipeline_attempts",
         ]
         read_only_fields = fields
 

@@ -280,6 +280,9 @@ class ClaimAdmin(SimpleHistoryAdmin):
         "version",
         "created_at",
         "updated_at",
+        "flags",
+        "pipeline_error",
+        "pipeline_attempts",
     ]
     fields = [
         "seen_version",
@@ -295,6 +298,9 @@ class ClaimAdmin(SimpleHistoryAdmin):
         "first_seen_at",
         "duplicate_of",
         "origin",
+        "flags",
+        "pipeline_error",
+        "pipeline_attempts",
         "version",
     ]
     filter_horizontal = ["topics"]
