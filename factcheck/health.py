@@ -3,6 +3,10 @@
 /healthz answers as long as the process can serve a request; /readyz also checks the
 database and, when a broker is configured, that the broker answers. Both return JSON and
 never touch the session or authentication, so probes work before any user exists.
+
+/readyz answers 503 (with Retry-After) only when the database is down: with the broker down
+the service is "degraded" but still useful (submissions are stored and the sweep enqueues
+them once the broker is back), so it stays in the load balancer.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from factcheck.middleware import RETRY_AFTER_SECONDS
 
 
 @never_cache
@@ -57,4 +63,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    return JsonResponse({"status": status, "database": database, "broker": broker}, status=code)
+    response = JsonResponse({"status": status, "database": database, "broker": broker}, status=code)
+    if code == 503:
+        # The same hint the API gives while the database is away (factcheck/middleware.py).
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
