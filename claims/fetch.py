@@ -11,10 +11,12 @@ FETCH_TIMEOUT_SECONDS; only HTML and plain text are accepted.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -212,23 +214,44 @@ def post(
 ) -> tuple[int, bytes]:
     """POST `body` to `url` under the same address rules as fetch; redirects are not
     followed (a webhook receiver answers where it was registered). Returns the status and
-    at most `max_response_bytes` of the answer: an oversized answer is cut, not buffered."""
+    at most `max_response_bytes` of the answer: an oversized answer is cut, not buffered.
+
+    `timeout` bounds the whole exchange, not each socket operation: a receiver that sends a
+    byte now and then would otherwise hold the caller for as long as it likes. At the
+    deadline a timer shuts the socket down, which ends whatever read is waiting."""
     scheme, host, port, path = _check_url(url)
     address = _pick_address(host, port, resolver, allowed)
     cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     conn: Any = cls(host, port, address, timeout=timeout)
-    deadline = time.monotonic() + timeout
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(timeout, cut_off)
+    timer.daemon = True
+    timer.start()
+    too_slow = f"The receiver took longer than {timeout:g} seconds to answer (timed out)."
     try:
         conn.request("POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers})
         response = conn.getresponse()
         answer = bytearray()
-        while len(answer) < max_response_bytes and time.monotonic() < deadline:
-            chunk = response.read(min(16 * 1024, max_response_bytes - len(answer)))
+        while len(answer) < max_response_bytes:
+            # read1: one receive at a time, so the deadline is checked between them.
+            chunk = response.read1(min(16 * 1024, max_response_bytes - len(answer)))
             if not chunk:
                 break
             answer.extend(chunk)
+        if expired.is_set():
+            raise FetchError(too_slow)
         return response.status, bytes(answer)
     except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set():
+            raise FetchError(too_slow) from exc
         raise FetchError(f"The receiver could not be reached: {exc}") from exc
     finally:
+        timer.cancel()
         conn.close()
