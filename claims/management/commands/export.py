@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from claims.backup import export_to
+from claims.backup import export_to, export_to_path
+from claims.errors import ApplicationError
 
 
 class Command(BaseCommand):
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         if options["file"] == "-":
             count = export_to(self.stdout)  # type: ignore[arg-type]
         else:
-            with Path(options["file"]).open("w", encoding="utf-8") as stream:
-                count = export_to(stream)
+            try:
+                count = export_to_path(Path(options["file"]))
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from exc
         self.stderr.write(f"Exported {count} records.")
