@@ -6,7 +6,8 @@
 2. When the work is done, the answer (status and body) is stored on the row.
 3. A retry with the same key and the same body gets the stored answer; the same key with a
    different body is refused with 422. A request that failed with a server error frees its
-   key, so it can be retried.
+   key, so it can be retried; one that died without freeing it (its database connection
+   lost) leaves the key in flight until API_IDEMPOTENCY_IN_FLIGHT_SECONDS have passed.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def idempotent(request: Request, work: Callable[[], Response]) -> Response:
     user: Any = request.user
     horizon = timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_TTL_HOURS)
     IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=horizon).delete()
+    abandoned = timezone.now() - timedelta(seconds=settings.API_IDEMPOTENCY_IN_FLIGHT_SECONDS)
+    IdempotencyKey.objects.filter(
+        user=user, key=key, status_code__isnull=True, created_at__lt=abandoned
+    ).delete()
     try:
         with transaction.atomic():
             row = IdempotencyKey.objects.create(

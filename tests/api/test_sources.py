@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from api.models import IdempotencyKey
 from claims.models import Source
@@ -142,6 +145,26 @@ class TestIdempotency:
         again = submit(api_a, {"text": ARTICLE}, HTTP_IDEMPOTENCY_KEY="k-4")
         assert first.status_code == again.status_code == 409
         assert first.json() == again.json()
+
+    def test_a_key_left_in_flight_by_a_dead_request_is_taken_over_after_a_while(
+        self, api_a, submit
+    ):
+        # A request whose database connection died could neither finish nor free its key.
+        submit(api_a, {"text": ARTICLE}, HTTP_IDEMPOTENCY_KEY="k-5")
+        IdempotencyKey.objects.filter(key="k-5").update(status_code=None, response_body=None)
+        Source.objects.all().delete()
+
+        retry = submit(api_a, {"text": ARTICLE}, HTTP_IDEMPOTENCY_KEY="k-5")
+        assert retry.status_code == 409
+        assert error_of(retry)["code"] == "idempotency_key_in_flight"
+
+        IdempotencyKey.objects.filter(key="k-5").update(
+            created_at=timezone.now() - timedelta(seconds=121)
+        )
+        later = submit(api_a, {"text": ARTICLE}, HTTP_IDEMPOTENCY_KEY="k-5")
+        assert later.status_code == 202
+        assert Source.objects.count() == 1
+        assert IdempotencyKey.objects.get(key="k-5").status_code == 202
 
     def test_an_overlong_key_is_refused(self, api_a, submit):
         response = submit(api_a, {"text": ARTICLE}, HTTP_IDEMPOTENCY_KEY="k" * 300)
