@@ -4,8 +4,11 @@
 
 Publishers, actors with aliases, topics, sources, claims, appearances, attributions,
 figures, reviews, review tasks and duplicate links, in the proportions a busy desk sees:
-most claims are attributed, about four in ten carry a figure, a minority are published,
-some repeat earlier claims reworded or with a changed figure. Words are drawn from a
+about eight claims per source, a third of them picked up again by the next source (1-2
+appearances per claim), half the appearances attributed, a fifth of the claims carrying a
+figure, a few percent reviewed and published (with a rated review), review tasks on the
+queued and in-review ones, and some claims repeating earlier ones reworded or with a
+changed figure. Words are drawn from a
 Zipf-like vocabulary (a few hundred news words, then a long tail of rare names), so
 full-text statistics look like real copy's. The same --seed gives the same corpus.
 
@@ -344,26 +347,35 @@ SYLLABLES = [
     "ek",
 ]
 
-TEMPLATES = [
+# Claims with a figure in them (about a fifth of a desk's claims carry one).
+FIGURE_TEMPLATES = [
     "{actor} said {qual}{n} {subject} {passive} in {place} {when}",
     "{qual}{n} {subject} {passive} in {place} {when}, according to {actor}",
     "{actor} claims that {qual}{n} {subject} {passive} during the {w1} {w2} in {place}",
     "The {w1} in {place} left {qual}{n} {subject} {active}, {actor} announced",
+    "The {w1} {w2} in {place} {neg}rose by {n} percent {when}, {actor} said",
+]
+OTHER_TEMPLATES = [
     "{actor} said the {w1} {w2} {neg}caused the {w3} in {place} {when}",
     "{actor} denied that the {w1} had {w2} the {w3} in {place}",
-    "The {w1} {w2} in {place} {neg}rose by {n} percent {when}, {actor} said",
     "{actor} promised that the {w1} would {neg}end the {w2} {w3} by {year}",
+    "The {w1} of the {w2} in {place} was {neg}ordered by {actor} {when}",
 ]
+TEMPLATES = FIGURE_TEMPLATES + OTHER_TEMPLATES
+FIGURE_SHARE = 0.2
+ATTRIBUTED_SHARE = 0.5  # attributions on about half the appearances
+SECOND_APPEARANCE_SHARE = 0.35  # claims picked up again by the next source
+CLAIMS_PER_SOURCE = (4, 12)  # uniform, so about 8 claims per source
 WHEN = ["on Monday", "on Tuesday", "last week", "this month", "overnight", "since January", ""]
 QUALS = [("", "exact"), ("over ", "over"), ("at least ", "at_least"), ("about ", "about")]
 STATUS_MIX = [  # (status, share): a desk's backlog, most claims never get a verdict.
-    ("new", 0.08),
-    ("triaged", 0.07),
-    ("queued", 0.30),
-    ("in_review", 0.08),
-    ("in_approval", 0.04),
-    ("published", 0.12),
-    ("dismissed", 0.26),
+    ("new", 0.05),
+    ("triaged", 0.38),
+    ("queued", 0.10),
+    ("in_review", 0.02),
+    ("in_approval", 0.01),
+    ("published", 0.04),
+    ("dismissed", 0.40),
 ]
 
 
@@ -496,6 +508,12 @@ class Command(BaseCommand):
         postgres = connection.vendor == "postgresql"
         rebuild = postgres and n >= 50_000
         with transaction.atomic():
+            if postgres:
+                # The deferred foreign-key checks of a million rows run as one statement at
+                # the end; the web's statement timeout (DB_STATEMENT_TIMEOUT_MS) is not for
+                # a bulk load.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL statement_timeout = 0")
             world = self._world(n)
             if rebuild:
                 self._drop_search_indexes()
@@ -505,8 +523,10 @@ class Command(BaseCommand):
             self._reset_sequences()
         if postgres:
             with connection.cursor() as cursor:
-                for table in ("claims_claim", "claims_appearance", "claims_source"):
-                    cursor.execute(f"ANALYZE {table}")
+                # Every table loaded: a planner that still believes the through table of
+                # topics is empty picks parallel hash joins (and JIT) for a 50-row prefetch.
+                for model in (*LOADED, Claim.topics.through):
+                    cursor.execute(f"ANALYZE {model._meta.db_table}")
             matching.reset_statistics()
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
@@ -596,7 +616,7 @@ class Command(BaseCommand):
     def _text(self, vocab: Zipf, actor: str) -> tuple[str, str, list[tuple[str, float, str]]]:
         """(text, kind, figures as (metric, value, qualifier))."""
         rng = self.rng
-        template = rng.choice(TEMPLATES)
+        template = rng.choice(FIGURE_TEMPLATES if rng.random() < FIGURE_SHARE else OTHER_TEMPLATES)
         active, passive = rng.choice(VERBS)
         qual_text, qualifier = rng.choice(QUALS)
         value = int(rng.paretovariate(1.2) * 10)
@@ -664,10 +684,31 @@ class Command(BaseCommand):
         progress = Progress(n, show)
         now = datetime.now(UTC)
         source_sentences: list[tuple[int, str]] = []
+        source_length = 0  # characters of the source text so far (the next sentence's offset)
+        source_claims = 0  # new claims in the open source
+        source_size = 0
+        # Claims the next source repeats: (claim id, text, actor id, alias, figures).
+        carried: list[tuple[int, str, int, str, list[tuple[str, float, str]]]] = []
         source_id = 0
         source_meta: tuple[int, int, str, datetime] = (0, 0, "", now)
 
+        def add_sentence(
+            claim_id: int,
+            text: str,
+            actor_id: int,
+            alias: str,
+            figures: list[tuple[str, float, str]],
+        ) -> None:
+            nonlocal source_length
+            source_sentences.append((claim_id, text))
+            self._appearance(
+                t, claim_id, source_id, text, source_length, actor_id, alias, figures, now
+            )
+            source_length += len(text) + 1
+
         def close_source() -> None:
+            nonlocal source_length, source_claims
+            source_length = source_claims = 0
             if not source_sentences:
                 return
             pk, publisher_id, domain, published = source_meta
@@ -689,21 +730,28 @@ class Command(BaseCommand):
             source_sentences.clear()
 
         for i in range(n):
-            # 1. A source every few claims; its text is the sentences of its claims.
-            if not source_sentences or rng.random() < 0.3 or len(source_sentences) >= 6:
+            # 1. A source every few claims; its text is the sentences of its claims, led by
+            #    the claims of the previous source it picks up again.
+            if not source_sentences or source_claims >= source_size:
                 close_source()
                 source_id = t["sources"].new_id()
+                source_size = rng.randint(*CLAIMS_PER_SOURCE)
                 pub_id, domain = rng.choice(world.publishers)
                 seen = self.start + self.span * (i / n) + timedelta(minutes=rng.randint(0, 600))
                 source_meta = (source_id, pub_id, domain, seen)
+                for again in carried:
+                    add_sentence(*again)
+                carried.clear()
+            source_claims += 1
             published = source_meta[3]
             # 2. The claim: new, or an earlier one told again.
             actor_index = int(actor_pick())
             actor_id, actor_name, alias = world.actors[actor_index]
             figures: list[tuple[str, float, str]] = []
             duplicate_of = None
+            earlier_seen = None
             if recent and rng.random() < 0.12:
-                earlier_id, earlier_text, _ = rng.choice(recent)
+                earlier_id, earlier_text, earlier_seen = rng.choice(recent)
                 text = self._variant(earlier_text)
                 kind = "other"
                 if rng.random() < 0.4:
@@ -713,6 +761,8 @@ class Command(BaseCommand):
             claim_id = t["claims"].new_id()
             status = "duplicate" if duplicate_of else rng.choices(statuses, weights)[0]
             first_seen = published + timedelta(minutes=rng.randint(0, 90))
+            if earlier_seen is not None:  # a repeat is never seen before what it repeats
+                first_seen = max(first_seen, earlier_seen + timedelta(minutes=1))
             t["claims"].add(
                 id=claim_id,
                 text=text,
@@ -748,10 +798,10 @@ class Command(BaseCommand):
                 t["topics"].add(
                     id=t["topics"].new_id(), claim_id=claim_id, topic_id=rng.choice(world.topics)
                 )
-            # 3. Where it appears (sometimes in a second source too) and who said it.
-            start = sum(len(s) + 1 for _, s in source_sentences)
-            source_sentences.append((claim_id, text))
-            self._appearance(t, claim_id, source_id, text, start, actor_id, alias, figures, now)
+            # 3. Where it appears (sometimes in the next source too) and who said it.
+            add_sentence(claim_id, text, actor_id, alias, figures)
+            if rng.random() < SECOND_APPEARANCE_SHARE:
+                carried.append((claim_id, text, actor_id, alias, figures))
             # 4. Review work, by status.
             self._review_work(t, world, claim_id, status, first_seen)
             if (i + 1) % batch == 0:
@@ -790,7 +840,7 @@ class Command(BaseCommand):
             created_at=now,
             updated_at=now,
         )
-        if rng.random() < 0.85:
+        if rng.random() < ATTRIBUTED_SHARE:
             cue, kind = rng.choice(CUES)
             anonymous = rng.random() < 0.08
             at = text.find(alias)
@@ -853,6 +903,15 @@ class Command(BaseCommand):
             submitted_at=done_at if review_status != "draft" else None,
             approved_at=done_at if review_status == "published" else None,
             published_at=done_at if review_status == "published" else None,
+            # What publishing stores (claims.claimreview), abridged: the feed lists it.
+            claimreview={
+                "@context": "https://schema.org",
+                "@type": "ClaimReview",
+                "datePublished": done_at.isoformat(),
+                "reviewRating": {"@type": "Rating", "ratingValue": rating},
+            }
+            if review_status == "published"
+            else None,
             **_ts(seen),
         )
         t["tasks"].add(
@@ -899,27 +958,27 @@ class Command(BaseCommand):
                 cursor.execute(sql)
 
     def _reset_sequences(self) -> None:
-        statements = connection.ops.sequence_reset_sql(
-            no_style(),
-            [
-                Publisher,
-                Actor,
-                ActorAlias,
-                Topic,
-                Source,
-                Claim,
-                Claim.topics.through,
-                Appearance,
-                Attribution,
-                Figure,
-                Review,
-                ReviewTask,
-                ClaimLink,
-            ],
-        )
+        statements = connection.ops.sequence_reset_sql(no_style(), [*LOADED, Claim.topics.through])
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
+
+
+# The models whose tables generate_corpus writes (with Claim.topics.through).
+LOADED: list[type[models.Model]] = [
+    Publisher,
+    Actor,
+    ActorAlias,
+    Topic,
+    Source,
+    Claim,
+    Appearance,
+    Attribution,
+    Figure,
+    Review,
+    ReviewTask,
+    ClaimLink,
+]
 
 
 def _ts(at: datetime) -> dict[str, datetime]:

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from claims.models import Appearance, Attribution, Claim, ClaimLink, Figure, ReviewTask, Source
+from claims.models import Appearance, Attribution, Claim, ClaimLink, Review, ReviewTask, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -18,16 +18,34 @@ def _generate(n: int, seed: int) -> str:
 
 
 def test_it_generates_claims_with_sources_attributions_figures_and_review_work():
-    report = _generate(400, seed=5)
-    assert "400 claims" in report
-    assert Claim.objects.count() == 400
-    assert Appearance.objects.count() == 400
-    assert Source.objects.count() > 50
-    assert Attribution.objects.count() > 250
-    assert Figure.objects.exists()
-    assert ReviewTask.objects.exists()
+    report = _generate(800, seed=5)
+    assert "800 claims" in report
+    assert Claim.objects.count() == 800
+    # About eight claims per source; a third of the claims appear in a second source.
+    assert 60 <= Source.objects.count() <= 160
+    appearances = Appearance.objects.count()
+    assert 1.2 * 800 <= appearances <= 1.5 * 800
+    per_claim = set(Claim.objects.annotate(n=Count("appearances")).values_list("n", flat=True))
+    assert per_claim == {1, 2}
+    # Every appearance's offsets point at its sentence in the source's text.
+    for appearance in Appearance.objects.select_related("source").order_by("?")[:50]:
+        text = appearance.source.text
+        assert text[appearance.start : appearance.end] == appearance.sentence
+    # Attributions on about half the appearances, figures on about a fifth of the claims.
+    assert 0.4 * appearances <= Attribution.objects.count() <= 0.6 * appearances
+    with_figures = Claim.objects.filter(appearances__figures__isnull=False).distinct().count()
+    assert 0.1 * 800 <= with_figures <= 0.3 * 800
     statuses = dict(Claim.objects.values_list("status").annotate(n=Count("pk")))
-    assert {"queued", "published", "dismissed", "duplicate"} <= set(statuses)
+    assert {"queued", "published", "dismissed", "duplicate", "triaged"} <= set(statuses)
+    assert statuses["published"] <= 0.1 * 800
+    # Published claims have a rated, published review with its ClaimReview; queued claims
+    # and claims in review have an open task.
+    published = Review.objects.filter(status="published")
+    assert published.count() == statuses["published"]
+    assert not published.filter(rating__isnull=True).exists()
+    assert not published.filter(claimreview__isnull=True).exists()
+    open_tasks = ReviewTask.objects.filter(state__in=["queued", "assigned"], kind="review")
+    assert open_tasks.count() == statuses["queued"] + statuses.get("in_review", 0)
 
 
 def test_duplicates_point_at_an_earlier_claim_with_a_confirmed_link():
