@@ -1,5 +1,9 @@
 """Query filters (django-filter). Relations are filtered with EXISTS subqueries, so a
-claim that matches through several appearances is listed once, with no DISTINCT."""
+claim that matches through several appearances is listed once, with no DISTINCT.
+
+Choice filters on a column of the listed table itself say `distinct=False`: django-filter
+adds DISTINCT to every multiple-choice filter by default, which turns a page of 50 read
+from an index into a sort of every matching row (see BENCHMARKS.md)."""
 
 from __future__ import annotations
 
@@ -24,8 +28,8 @@ from claims.selectors import claim_search
 
 class ClaimFilter(df.FilterSet):
     q = df.CharFilter(method="filter_q", max_length=500, label="Full-text search")
-    status = df.MultipleChoiceFilter(choices=Claim.Status.choices)
-    kind = df.MultipleChoiceFilter(choices=Claim.Kind.choices)
+    status = df.MultipleChoiceFilter(choices=Claim.Status.choices, distinct=False)
+    kind = df.MultipleChoiceFilter(choices=Claim.Kind.choices, distinct=False)
     language = df.CharFilter(max_length=10)
     actor = df.NumberFilter(method="filter_actor", min_value=1, label="Attributed to actor id")
     publisher = df.NumberFilter(method="filter_publisher", min_value=1)
@@ -94,8 +98,8 @@ class ClaimFilter(df.FilterSet):
 
 
 class SourceFilter(df.FilterSet):
-    status = df.MultipleChoiceFilter(choices=Source.Status.choices)
-    kind = df.MultipleChoiceFilter(choices=Source.Kind.choices)
+    status = df.MultipleChoiceFilter(choices=Source.Status.choices, distinct=False)
+    kind = df.MultipleChoiceFilter(choices=Source.Kind.choices, distinct=False)
     publisher = df.NumberFilter(field_name="publisher_id", min_value=1)
 
     class Meta:
@@ -116,7 +120,7 @@ class AttributionFilter(df.FilterSet):
     claim = df.NumberFilter(field_name="appearance__claim_id", min_value=1)
     source = df.NumberFilter(field_name="appearance__source_id", min_value=1)
     actor = df.NumberFilter(field_name="actor_id", min_value=1)
-    kind = df.MultipleChoiceFilter(choices=Attribution.Kind.choices)
+    kind = df.MultipleChoiceFilter(choices=Attribution.Kind.choices, distinct=False)
 
     class Meta:
         model = Attribution
@@ -129,7 +133,7 @@ class FigureFilter(df.FilterSet):
     publisher = df.NumberFilter(field_name="appearance__source__publisher_id", min_value=1)
     metric = df.CharFilter(field_name="metric", lookup_expr="iexact", max_length=100)
     topic = df.CharFilter(method="filter_topic", max_length=200, label="Topic slug")
-    qualifier = df.MultipleChoiceFilter(choices=Figure.Qualifier.choices)
+    qualifier = df.MultipleChoiceFilter(choices=Figure.Qualifier.choices, distinct=False)
 
     class Meta:
         model = Figure
@@ -144,7 +148,7 @@ class FigureFilter(df.FilterSet):
 
 class ActorFilter(df.FilterSet):
     name = df.CharFilter(field_name="name", lookup_expr="icontains", max_length=200)
-    kind = df.MultipleChoiceFilter(choices=Actor.Kind.choices)
+    kind = df.MultipleChoiceFilter(choices=Actor.Kind.choices, distinct=False)
 
     class Meta:
         model = Actor
@@ -153,7 +157,7 @@ class ActorFilter(df.FilterSet):
 
 class EvidenceFilter(df.FilterSet):
     claim = df.NumberFilter(field_name="claim_id", min_value=1)
-    stance = df.MultipleChoiceFilter(choices=Evidence.Stance.choices)
+    stance = df.MultipleChoiceFilter(choices=Evidence.Stance.choices, distinct=False)
 
     class Meta:
         model = Evidence
@@ -162,7 +166,7 @@ class EvidenceFilter(df.FilterSet):
 
 class ReviewFilter(df.FilterSet):
     claim = df.NumberFilter(field_name="claim_id", min_value=1)
-    status = df.MultipleChoiceFilter(choices=Review.Status.choices)
+    status = df.MultipleChoiceFilter(choices=Review.Status.choices, distinct=False)
 
     class Meta:
         model = Review
@@ -170,8 +174,8 @@ class ReviewFilter(df.FilterSet):
 
 
 class TaskFilter(df.FilterSet):
-    state = df.MultipleChoiceFilter(choices=ReviewTask.State.choices)
-    kind = df.MultipleChoiceFilter(choices=ReviewTask.Kind.choices)
+    state = df.MultipleChoiceFilter(choices=ReviewTask.State.choices, distinct=False)
+    kind = df.MultipleChoiceFilter(choices=ReviewTask.Kind.choices, distinct=False)
     mine = df.BooleanFilter(method="filter_mine", label="Only tasks assigned to me")
 
     class Meta:

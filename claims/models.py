@@ -222,6 +222,8 @@ class Source(TimeStamped):
             ),
             # A client's own submissions, newest first (API list for clients).
             models.Index(fields=["submitted_by", "-created_at"], name="source_submitter_idx"),
+            # GET /api/v1/sources/: newest first, keyset-paginated on (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="source_list_idx"),
         ]
 
     def __str__(self) -> str:
@@ -327,6 +329,9 @@ class Claim(TimeStamped):
             # Exact-duplicate lookup during triage, before fuzzy matching.
             models.Index(fields=["text_hash"], name="claim_text_hash_idx"),
             models.Index(fields=["-first_seen_at"], name="claim_first_seen_idx"),
+            # GET /api/v1/claims/?status=...: the API's default order (newest first, then id)
+            # within one status, so a page is an index range, not a sort of every match.
+            models.Index(fields=["status", "-first_seen_at", "-id"], name="claim_status_seen_idx"),
         ]
 
     def __str__(self) -> str:
@@ -648,6 +653,8 @@ class Review(TimeStamped):
                 name="review_published_idx",
                 condition=Q(status="published"),
             ),
+            # GET /api/v1/reviews/: newest first, keyset-paginated on (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="review_list_idx"),
         ]
 
     def __str__(self) -> str:
@@ -722,6 +729,9 @@ class ReviewTask(TimeStamped):
                 name="reviewtask_lease_idx",
                 condition=Q(state="assigned"),
             ),
+            # GET /api/v1/queue/ (?state=...): newest first, keyset-paginated.
+            models.Index(fields=["-created_at", "-id"], name="reviewtask_list_idx"),
+            models.Index(fields=["state", "-created_at", "-id"], name="reviewtask_state_list_idx"),
         ]
 
     def __str__(self) -> str:
