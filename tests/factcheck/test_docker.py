@@ -60,3 +60,45 @@ def test_worker_queues_match_the_queues_tasks_are_routed_to():
     listened = set(re.search(r":-([\w,]+)", env).group(1).split(","))
     assert routed <= listened
     assert settings.CELERY_TASK_DEFAULT_QUEUE in listened
+
+
+def _script_variables(name: str) -> dict[str, str]:
+    """${VAR:-default} of a start script, by the command-line option it feeds."""
+    text = (DOCKER / name).read_text()
+    return dict(re.findall(r'(--[\w-]+) "\$\{(\w+):-[^}]*\}"', text))
+
+
+def test_scaling_variables_are_set_in_compose_and_read_by_the_start_scripts():
+    services = compose()["services"]
+    for service, script, names in (
+        ("web", "start-web", {"GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS"}),
+        ("worker", "start-worker", {"CELERY_CONCURRENCY", "CELERY_QUEUES"}),
+    ):
+        read = set(_script_variables(script).values())
+        assert names <= read, (script, names - read)
+        environment = services[service]["environment"]
+        scaling = {
+            k
+            for k in environment
+            if k.startswith(("GUNICORN_", "CELERY_")) and k != "CELERY_BROKER_URL"
+        }
+        # Every scaling variable compose sets is one the script reads, and vice versa.
+        assert scaling == read - {"PORT", "LOG_LEVEL"}, (service, scaling ^ read)
+        for name in scaling:
+            assert re.fullmatch(rf"\$\{{{name}:-[\w,]+\}}", str(environment[name])), name
+
+
+def test_gunicorn_options_of_the_start_script_are_real_gunicorn_settings():
+    from gunicorn.config import KNOWN_SETTINGS
+
+    flags = {flag for setting in KNOWN_SETTINGS for flag in setting.cli or []}
+    for option in _script_variables("start-web"):
+        assert option in flags, option
+
+
+def test_celery_options_of_the_start_script_are_real_worker_options():
+    from celery.bin.worker import worker
+
+    flags = {opt for param in worker.params for opt in param.opts}
+    for option in _script_variables("start-worker"):
+        assert option in flags, option
