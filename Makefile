@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run serve install test lint format bench migrate seeds worker clean
+.PHONY: run serve install test lint audit format bench soak migrate seeds worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,14 +53,39 @@ lint: $(STAMP)
 	DEBUG=1 $(BIN)/mypy
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Known vulnerabilities in the installed packages (pip-audit, PyPI's data). Fails only for
+# one with a fix to upgrade to; says plainly when the service could not be asked.
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
-	@if ls tests/benchmarks/bench_*.py >/dev/null 2>&1; then \
-	  for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done; \
-	else echo "No benchmarks yet (tests/benchmarks/bench_*.py)."; fi
+# make bench: the `bench` extra (locust), then every tests/benchmarks/bench_*.py, then
+# BENCHMARKS.md from their build/bench/*.json. The first run builds the 1,000,000-claim
+# corpus in the factcheck_bench database (BENCH_DATABASE_URL; BENCH_CLAIMS for another size)
+# and later runs reuse it. Not part of `make test`.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@mkdir -p build/bench
+	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python tests/benchmarks/report.py
+
+# make soak: the long form of tests/reliability/test_soak.py (mixed load on gunicorn with a
+# real worker); figures in build/soak.json. Not part of `make test`, which runs a short form.
+SOAK_SECONDS ?= 300
+SOAK_CLIENTS ?= 16
+soak: $(STAMP)
+	@mkdir -p build
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	SECRET_KEY=test-secret-key-not-for-production-0123456789abcdef DEBUG=0 SECURE_SSL_REDIRECT=0 \
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CLIENTS=$(SOAK_CLIENTS) SOAK_REPORT=build/soak.json \
+	$(BIN)/pytest -p no:cacheprovider tests/reliability/test_soak.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache db.sqlite3
