@@ -79,7 +79,11 @@ def decode_token(token: str) -> int:
 
 
 def _site(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # e.g. "[]" from a client's site filter: no site at all
+        return ""
+    return host.lower().removeprefix("www.")
 
 
 def _google_datetime(value: datetime | str | None) -> str | None:

@@ -91,6 +91,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30_000, minimum=0)}"
     )
+    # A database behind a black hole (not refusing, just silent) must fail the request fast
+    # with a 503 rather than hang it until the load balancer gives up.
+    _db["OPTIONS"]["connect_timeout"] = envint("DB_CONNECT_TIMEOUT", 5, minimum=1)
 DATABASES = {"default": _db}
 IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -140,13 +143,30 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- Security -------------------------------------------------------------------------------
+# Headers on every response (SecurityMiddleware, XFrameOptionsMiddleware and
+# api.middleware.SecurityHeadersMiddleware for the Content-Security-Policy).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Pages (admin, browsable API, docs): scripts only from this origin, no inline script, no
+# framing. Inline style attributes stay allowed: the admin and Swagger UI use them, and a
+# style cannot run code. API answers that are not HTML get CONTENT_SECURITY_POLICY_API.
+CONTENT_SECURITY_POLICY = envstr(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY_API = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
-if envbool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
@@ -187,6 +207,7 @@ CELERY_TASK_ROUTES = {
     "claims.fetch_source": {"queue": "fetch"},
     "claims.process_source": {"queue": "pipeline"},
     "claims.triage_claim": {"queue": "pipeline"},
+    "claims.triage_claims": {"queue": "pipeline"},
     "api.deliver_webhook": {"queue": "delivery"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -217,6 +238,9 @@ FACTCHECK_CHECKWORTHY_THRESHOLD = envfloat("FACTCHECK_CHECKWORTHY_THRESHOLD", 0.
 # Work unfinished this long (seconds) is considered lost and re-enqueued by the sweep; it
 # must exceed the task time limit so a running task is never enqueued twice.
 FACTCHECK_STUCK_AFTER_SECONDS = envint("FACTCHECK_STUCK_AFTER_SECONDS", 900, minimum=1)
+# The sweep gives up re-triaging a claim after this many failed attempts; the claim stays
+# "new" with its error shown in the admin and API, and a reviewer can retry it by hand.
+FACTCHECK_TRIAGE_MAX_ATTEMPTS = envint("FACTCHECK_TRIAGE_MAX_ATTEMPTS", 5, minimum=1)
 FACTCHECK_FETCH_MAX_BYTES = envint("FACTCHECK_FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 FACTCHECK_FETCH_TIMEOUT_SECONDS = envfloat("FACTCHECK_FETCH_TIMEOUT_SECONDS", 15.0)
 FACTCHECK_FETCH_MAX_REDIRECTS = envint("FACTCHECK_FETCH_MAX_REDIRECTS", 5, minimum=0)
@@ -227,6 +251,9 @@ FACTCHECK_WEBHOOK_BACKOFF_MAX = envint("FACTCHECK_WEBHOOK_BACKOFF_MAX", 1800, mi
 FACTCHECK_WEBHOOK_DISABLE_AFTER = envint("FACTCHECK_WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 # Receivers on private or loopback addresses: development and tests only.
 FACTCHECK_WEBHOOK_ALLOW_PRIVATE = envbool("FACTCHECK_WEBHOOK_ALLOW_PRIVATE", False)
+# Benchmarks only (tests/benchmarks/bench_api.py): mounts the floor views of api/bench_floor.py
+# under /bench-floor/. Never set in production.
+FACTCHECK_BENCH_FLOOR = envbool("FACTCHECK_BENCH_FLOOR", False)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
@@ -241,14 +268,35 @@ LOGGING = {
 # --- API ------------------------------------------------------------------------------------
 # Oversized bodies are refused with 413 before any view reads them; every error under /api/
 # and /factchecktools/ is one JSON shape (api/exceptions.py, api/middleware.py).
-MIDDLEWARE.insert(0, "api.middleware.RequestSizeLimitMiddleware")
-MIDDLEWARE.insert(1, "api.middleware.JsonErrorMiddleware")
+# The security header middlewares wrap the two API ones, so the 413s and JSON errors those
+# answer themselves carry the headers too.
+MIDDLEWARE.remove("django.middleware.clickjacking.XFrameOptionsMiddleware")
+MIDDLEWARE[1:1] = [
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "api.middleware.SecurityHeadersMiddleware",
+    "api.middleware.RequestSizeLimitMiddleware",
+    "api.middleware.JsonErrorMiddleware",
+]
+# Last, so a view's lost database connection becomes 503 + Retry-After (factcheck/middleware.py).
+MIDDLEWARE.append("factcheck.middleware.DatabaseUnavailableMiddleware")
 
 API_PAGE_SIZE = envint("API_PAGE_SIZE", 25, minimum=1)
 API_MAX_PAGE_SIZE = envint("API_MAX_PAGE_SIZE", 100, minimum=1)
 # last_used_at of an API key is written at most this often, so reads stay read-only.
 API_KEY_LAST_USED_RESOLUTION_SECONDS = envint("API_KEY_LAST_USED_RESOLUTION_SECONDS", 60, minimum=0)
 API_IDEMPOTENCY_TTL_HOURS = envint("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+# A key still "in flight" after this long belongs to a request that died without freeing it
+# (the database went away mid-request): a retry may take it over.
+API_IDEMPOTENCY_IN_FLIGHT_SECONDS = envint("API_IDEMPOTENCY_IN_FLIGHT_SECONDS", 120, minimum=1)
+# Guessing keys (api/auth.py): this many wrong keys from one address within the window and
+# that address gets 429 until the window ends. Counted in the cache: set CACHE_URL so all
+# web processes share the count.
+API_AUTH_FAILURE_LIMIT = envint("API_AUTH_FAILURE_LIMIT", 20, minimum=1)
+API_AUTH_FAILURE_WINDOW_SECONDS = envint("API_AUTH_FAILURE_WINDOW_SECONDS", 600, minimum=1)
+# Proxies in front of the app whose X-Forwarded-For is trusted to name the client. 0 (the
+# default without BEHIND_TLS_PROXY): the header is ignored, so a client cannot dodge the
+# per-address limits by sending a new one with each request.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -261,7 +309,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -279,6 +327,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -287,7 +336,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Submit articles, follow their claims through review, search published fact checks. "
         "Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. Every error "
-        'has the shape `{"error": {"code", "message", "details"}}`.'
+        'has the shape `{"error": {"code", "message", "details"}}`. Fields a request body '
+        "does not define are ignored (never stored); a NUL character (U+0000) in any text "
+        "is refused with 400 naming the field."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -329,6 +380,12 @@ FACTCHECK_MATCH_MAX_LINKS = envint("FACTCHECK_MATCH_MAX_LINKS", 5, minimum=1)
 # query may be expected to touch (common lexemes are dropped past it: latency at 1M claims).
 FACTCHECK_MATCH_CANDIDATES = envint("FACTCHECK_MATCH_CANDIDATES", 100, minimum=1)
 FACTCHECK_MATCH_CANDIDATE_BUDGET = envint("FACTCHECK_MATCH_CANDIDATE_BUDGET", 2_000, minimum=1)
+# The same budget for the pipeline's matching of new claims (triage). Each claim costs
+# about this many rows scored in PostgreSQL, which bounds pipeline throughput: a smaller
+# budget keeps the rarest shared terms (what repeats and variants share) and drops the rest.
+FACTCHECK_TRIAGE_MATCH_BUDGET = envint(
+    "FACTCHECK_TRIAGE_MATCH_BUDGET", FACTCHECK_MATCH_CANDIDATE_BUDGET, minimum=1
+)
 # Trigram candidates are added when full text found fewer than this many.
 FACTCHECK_MATCH_TRIGRAM_BELOW = envint("FACTCHECK_MATCH_TRIGRAM_BELOW", 5, minimum=0)
 FACTCHECK_MATCH_FALLBACK_SCAN = envint("FACTCHECK_MATCH_FALLBACK_SCAN", 2_000, minimum=1)
