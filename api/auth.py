@@ -4,22 +4,93 @@ A key is sent as `Authorization: Bearer <key>` or `X-API-Key: <key>` (and, for t
 Fact Check Tools compatible endpoint only, as the `key` query parameter, as Google's
 clients do). Keys are looked up by their hash, so a revoked key is refused on the very
 next request: nothing caches them.
+
+Guessing keys is throttled per client address: after API_AUTH_FAILURE_LIMIT wrong keys
+within API_AUTH_FAILURE_WINDOW_SECONDS, every key presented from that address (right or
+wrong, or a right guess would still be told apart) gets 429 with Retry-After until the
+window ends. Each failure is logged as a warning with the address and the key's prefix,
+never the key.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiKey, hash_key
 
+log = logging.getLogger(__name__)
+
 KEYWORD = "Bearer"
+_KEY_SHAPE = re.compile(r"fck_[0-9a-f]{8}_")
+
+
+def key_prefix(raw: str) -> str:
+    """What of a presented key may be logged: the public prefix of a well-formed key
+    (`fck_1a2b3c4d`), or a few characters of anything else; never the secret part."""
+    if _KEY_SHAPE.match(raw):
+        return raw[:12]
+    return repr(raw[:4])[1:-1] + "…"
+
+
+def client_address(request: Request) -> str:
+    # DRF's identification: REMOTE_ADDR, or X-Forwarded-For as far as NUM_PROXIES trusts it.
+    return str(BaseThrottle().get_ident(request) or "unknown")
+
+
+class _FailedKeys:
+    """Wrong keys per client address in a fixed window, in the shared cache."""
+
+    @staticmethod
+    def _keys(address: str) -> tuple[str, str]:
+        return f"authfail:count:{address}", f"authfail:start:{address}"
+
+    @classmethod
+    def retry_after(cls, address: str) -> int | None:
+        """Seconds until this address may try again, or None when it may now."""
+        count_key, start_key = cls._keys(address)
+        count = cache.get(count_key) or 0
+        if count < settings.API_AUTH_FAILURE_LIMIT:
+            return None
+        window = settings.API_AUTH_FAILURE_WINDOW_SECONDS
+        started = cache.get(start_key) or time.time()
+        return max(1, int(started + window - time.time()) + 1)
+
+    @classmethod
+    def record(cls, address: str) -> int:
+        count_key, start_key = cls._keys(address)
+        window = settings.API_AUTH_FAILURE_WINDOW_SECONDS
+        cache.add(start_key, time.time(), timeout=window)
+        # add then incr: atomic in Redis, so concurrent guesses are all counted.
+        cache.add(count_key, 0, timeout=window)
+        try:
+            return int(cache.incr(count_key))
+        except ValueError:  # expired between add and incr
+            cache.add(count_key, 1, timeout=window)
+            return 1
+
+
+def _check_not_locked_out(address: str) -> None:
+    try:
+        wait = _FailedKeys.retry_after(address)
+    except Exception:  # the cache (Redis) is down: serve keys, do not fail every request
+        log.warning("cannot read the failed-key count from the cache", exc_info=True)
+        return
+    if wait is not None:
+        raise exceptions.Throttled(
+            wait=wait, detail="Too many wrong API keys from this address; try again later."
+        )
 
 
 def _key_from_headers(request: Request) -> str | None:
@@ -52,16 +123,34 @@ def _touch(key: ApiKey) -> None:
     key.last_used_at = now
 
 
-def authenticate_key(raw: str) -> tuple[Any, ApiKey]:
+def _refuse(request: Request | None, raw: str) -> exceptions.AuthenticationFailed:
+    if request is not None:
+        address = client_address(request)
+        try:
+            failures = _FailedKeys.record(address)
+        except Exception:  # the cache is down: the refusal itself must still be a 401
+            failures = -1
+        log.warning(
+            "API key refused from %s (key prefix %s, %d wrong in the window)",
+            address,
+            key_prefix(raw),
+            failures,
+        )
+    return exceptions.AuthenticationFailed("Invalid or revoked API key.")
+
+
+def authenticate_key(raw: str, request: Request | None = None) -> tuple[Any, ApiKey]:
+    if request is not None:
+        _check_not_locked_out(client_address(request))
     if not raw or len(raw) > 200 or "\x00" in raw:
-        raise exceptions.AuthenticationFailed("Invalid API key.")
+        raise _refuse(request, raw)
     key = (
         ApiKey.objects.select_related("user")
         .filter(hashed_key=hash_key(raw), revoked_at__isnull=True)
         .first()
     )
     if key is None or not key.user.is_active:
-        raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        raise _refuse(request, raw)
     _touch(key)
     return key.user, key
 
@@ -71,7 +160,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = _key_from_headers(request)
         if raw is None:
             return None
-        return authenticate_key(raw)
+        return authenticate_key(raw, request)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{KEYWORD} realm="api"'
@@ -87,7 +176,7 @@ class QueryKeyAuthentication(ApiKeyAuthentication):
         raw = request.query_params.get("key")
         if raw is None:
             return None
-        return authenticate_key(raw)
+        return authenticate_key(raw, request)
 
 
 class StaffSessionAuthentication(authentication.SessionAuthentication):

@@ -160,3 +160,122 @@ class TestAdmin:
         key.refresh_from_db()
         assert key.revoked_at is not None
         assert APIClient(HTTP_X_API_KEY=raw).get("/api/v1/claims/").status_code == 401
+
+
+class TestKeyGuessing:
+    """Repeated wrong keys from one address: throttled (429, Retry-After) and logged."""
+
+    @pytest.fixture(autouse=True)
+    def _low_limit(self, settings):
+        settings.API_AUTH_FAILURE_LIMIT = 3
+        settings.API_AUTH_FAILURE_WINDOW_SECONDS = 600
+
+    @staticmethod
+    def _guess(address: str = "203.0.113.7", key: str = "fck_00000000_wrong", **extra):
+        api = APIClient(REMOTE_ADDR=address, HTTP_AUTHORIZATION=f"Bearer {key}", **extra)
+        return api.get("/api/v1/topics/")
+
+    def test_wrong_keys_past_the_limit_get_429_with_retry_after(self, client_a):
+        for _ in range(3):
+            assert self._guess().status_code == 401
+        response = self._guess()
+        assert response.status_code == 429
+        assert error_of(response)["code"] == "throttled"
+        assert 0 < int(response["Retry-After"]) <= 601
+
+    def test_a_locked_out_address_cannot_tell_a_right_key_from_a_wrong_one(self, client_a):
+        _, raw = ApiKey.generate(user=client_a, name="cms")
+        for _ in range(3):
+            self._guess()
+        assert self._guess(key=raw).status_code == 429
+        # Another address with the right key is not affected.
+        assert self._guess(address="198.51.100.2", key=raw).status_code == 200
+
+    def test_a_forged_forwarded_for_header_does_not_reset_the_count(self, db):
+        for n in range(4):
+            response = self._guess(HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+        assert response.status_code == 429
+
+    def test_the_query_parameter_key_of_fact_check_tools_is_throttled_too(self, db):
+        api = APIClient(REMOTE_ADDR="203.0.113.9")
+        path = "/factchecktools/v1alpha1/claims:search?query=x&key=wrong"
+        assert [api.get(path).status_code for _ in range(4)] == [401, 401, 401, 429]
+
+    def test_the_lockout_ends_with_the_window(self, client_a):
+        _, raw = ApiKey.generate(user=client_a, name="cms")
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            for _ in range(4):
+                self._guess()
+            assert self._guess(key=raw).status_code == 429
+        with time_machine.travel(start + timedelta(seconds=601), tick=False):
+            assert self._guess(key=raw).status_code == 200
+
+    def test_a_right_key_does_not_count_and_no_key_is_not_a_guess(self, client_a):
+        _, raw = ApiKey.generate(user=client_a, name="cms")
+        for _ in range(5):
+            assert self._guess(key=raw).status_code == 200
+            assert APIClient(REMOTE_ADDR="203.0.113.7").get("/api/v1/topics/").status_code == 401
+        assert self._guess().status_code == 401
+
+    def test_each_wrong_key_is_logged_with_address_and_prefix_never_the_key(self, db, caplog):
+        secret_part = "s3cr3t-part-that-must-never-be-logged"
+        with caplog.at_level("WARNING", logger="api.auth"):
+            self._guess(key=f"fck_1a2b3c4d_{secret_part}")
+            APIClient(
+                REMOTE_ADDR="203.0.113.7", HTTP_X_API_KEY="ab\nFAKE LOG LINE not-even-a-key"
+            ).get("/api/v1/topics/")
+        records = [r for r in caplog.records if r.name == "api.auth"]
+        assert len(records) == 2
+        first, second = (r.getMessage() for r in records)
+        assert "203.0.113.7" in first
+        assert "fck_1a2b3c4d" in first
+        assert secret_part not in caplog.text
+        assert "even-a-key" not in second
+        assert "\n" not in second  # a key cannot forge a log line
+        assert "FAKE LOG LINE" not in caplog.text
+
+    def test_a_cache_outage_does_not_turn_key_checks_into_500s(self, client_a, monkeypatch):
+        class DownCache:
+            def __getattr__(self, name):
+                def fail(*args, **kwargs):
+                    raise ConnectionError("redis is down")
+
+                return fail
+
+        monkeypatch.setattr("api.auth.cache", DownCache())
+        _, raw = ApiKey.generate(user=client_a, name="cms")
+        assert self._guess().status_code == 401
+        assert self._guess(key=raw).status_code == 200
+
+
+class TestRevocation:
+    def test_a_key_revoked_in_the_admin_is_refused_on_the_next_request(
+        self, client, client_a, settings
+    ):
+        # With the shared Redis cache of production: nothing about keys is cached there.
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": settings.CELERY_BROKER_URL,
+            }
+        }
+        key, raw = ApiKey.generate(user=client_a, name="cms")
+        api = APIClient(HTTP_X_API_KEY=raw)
+        assert api.get("/api/v1/claims/").status_code == 200
+        admin = User.objects.create_superuser("root", "root@example.org", "pw")
+        client.force_login(admin)
+        client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+        response = api.get("/api/v1/claims/")
+        assert response.status_code == 401
+        assert error_of(response)["code"] == "authentication_failed"
+
+    def test_a_revoked_key_cannot_write_either(self, client_a):
+        key, raw = ApiKey.generate(user=client_a, name="cms")
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+        response = APIClient(HTTP_X_API_KEY=raw).post(
+            "/api/v1/webhooks/",
+            {"url": "https://hooks.example/x", "events": ["claim.published"]},
+            format="json",
+        )
+        assert response.status_code == 401
