@@ -73,3 +73,26 @@ class JsonErrorMiddleware:
                 response.status_code, "server_error", "Something went wrong on our side."
             )
         return response
+
+
+class SecurityHeadersMiddleware:
+    """The headers Django's own middleware does not set, on every response.
+
+    Content-Security-Policy: HTML pages get CONTENT_SECURITY_POLICY (what the admin, the
+    browsable API and the docs need); everything else, JSON above all, gets the stricter
+    CONTENT_SECURITY_POLICY_API, since nothing in it is ever meant to load or run. A view
+    that sets its own policy keeps it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            html = response.get("Content-Type", "").startswith("text/html")
+            response["Content-Security-Policy"] = (
+                settings.CONTENT_SECURITY_POLICY if html else settings.CONTENT_SECURITY_POLICY_API
+            )
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

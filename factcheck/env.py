@@ -19,12 +19,18 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def _raw(name: str) -> str | None:
     file_path = os.environ.get(f"{name}_FILE")
-    if file_path:
-        try:
-            return Path(file_path).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={file_path!r} cannot be read: {exc}") from exc
-    return os.environ.get(name)
+    if file_path is None:
+        return os.environ.get(name)
+    if name in os.environ:
+        # Two sources for one secret: refuse rather than guess which one is stale.
+        raise ImproperlyConfigured(f"Both {name} and {name}_FILE are set; set only one.")
+    if not file_path.strip():
+        raise ImproperlyConfigured(f"{name}_FILE is set but empty; give the path of a file.")
+    try:
+        # strip(): the newline an editor or `echo` leaves would otherwise be part of it.
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"{name}_FILE={file_path!r} cannot be read: {exc}") from exc
 
 
 def envstr(name: str, default: str) -> str:
