@@ -38,6 +38,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
                 continue
             responses = operation.setdefault("responses", {})
             codes = dict(COMMON_ERRORS)
+            # Whatever sends If-Match can get 412 (stale or unreadable), found by the
+            # stateful schemathesis run on the review actions.
+            if any(p.get("name") == "If-Match" for p in operation.get("parameters", [])):
+                codes[412] = "If-Match names another version of the object, or none."
             for code, text in codes.items():
                 responses.setdefault(str(code), {"description": text})
             for code, response in responses.items():
