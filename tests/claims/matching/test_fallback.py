@@ -44,3 +44,14 @@ def test_the_fallback_candidates_respect_filters(as_sqlite):
         "drone strikes power station", limit=10, since=None, exclude_ids=[skip.pk], among=None
     )
     assert [c.claim_id for c in found] == [keep.pk]
+
+
+def test_the_same_text_scores_near_one_without_postgres_too(as_sqlite, settings):
+    # The re-ranker reads BM25, which only PostgreSQL computes; the fallback's stand-in must
+    # keep identical texts at the top of the scale, or nothing could become a duplicate.
+    text = "Flooding in the northern province displaced 3,000 families, the governor said."
+    original = f.ClaimFactory(text=text)
+    best = similar_claims(text=text)[0]
+    assert best.claim_id == original.pk
+    assert best.score > settings.FACTCHECK_MATCH_DUPLICATE_THRESHOLD
+    assert best.relation == "duplicate"
