@@ -92,6 +92,21 @@ class TopicAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ["name"]
+    # The figure timelines below the form (admin/claims/topic/change_form.html).
+    change_form_template = "admin/claims/topic/change_form.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        from claims.figures import topic_figure_timelines
+
+        extra_context = extra_context or {}
+        topic = self.get_object(request, object_id)
+        if topic is not None:
+            extra_context["figure_timelines"] = topic_figure_timelines(
+                topic=topic, user=request.user
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 # --- Sources --------------------------------------------------------------------------------
@@ -307,7 +322,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
     # Attributions and figures hang off appearances; the change form template shows them
     # with the sentence highlighted (see change_view).
     inlines = [AppearanceInline, ReviewInline, ClaimLinkInline]
-    actions = ["triage_and_queue", "dismiss_as_not_checkable"]
+    actions = ["triage_and_queue", "dismiss_as_not_checkable", "retry_triage"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         assignee = ReviewTask.objects.filter(
@@ -378,6 +393,17 @@ class ClaimAdmin(SimpleHistoryAdmin):
             services.claim_queue(claim=claim, by=request.user)
 
         _apply(request, run, queryset, "claims queued")
+
+    @admin.action(description="Retry the pipeline's triage", permissions=["view"])
+    def retry_triage(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        from claims.triage import claims_retry_triage
+
+        _apply(
+            request,
+            lambda c: claims_retry_triage(claims=[c], by=request.user),
+            queryset,
+            "claims sent back to triage",
+        )
 
     @admin.action(description="Dismiss as not checkable", permissions=["change"])
     def dismiss_as_not_checkable(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:

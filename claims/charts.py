@@ -5,12 +5,13 @@ Every label is escaped; numbers are formatted here, so the markup is ours alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+CONFLICT = "#ba2121"
 PALETTE = ["#417690", "#79aec8", "#e7a33e", "#c0392b", "#27ae60", "#8e44ad", "#7f8c8d"]
 
 
@@ -49,9 +50,11 @@ def timeline_chart(
     title: str,
     width: int = 640,
     height: int = 240,
+    conflicting: Collection[int] = (),
 ) -> SafeString:
     """A figure over time: one dot per report (value), with a bar for its range (lower to
-    upper, an open-ended arrow for "over"), and the reporter as the tooltip."""
+    upper, an open-ended arrow for "over"), and the reporter as the tooltip. Points whose
+    index is in `conflicting` are drawn in red."""
     pad_l, pad_r, pad_t, pad_b = 50, 20, 28, 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
@@ -86,7 +89,7 @@ def timeline_chart(
             f'<text x="{pad_l - 6}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end">'
             f"{tick:.0f}</text>"
         )
-    for when, value, lower, upper, label in points:
+    for i, (when, value, lower, upper, label) in enumerate(points):
         cx, cy = x(when.timestamp()), y(value)
         lo = lower if lower is not None else value
         hi = upper if upper is not None else (v1 if lower is not None and upper is None else value)
@@ -96,7 +99,8 @@ def timeline_chart(
                 'stroke="#79aec8" stroke-width="6" stroke-linecap="round" opacity="0.6"/>'
             )
         parts.append(
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="#417690">'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" '
+            f'fill="{CONFLICT if i in conflicting else PALETTE[0]}">'
             f"<title>{escape(label)}</title></circle>"
         )
         parts.append(
