@@ -166,7 +166,7 @@ def test_a_restore_into_a_fresh_database_and_its_pg_dump_copy_match_the_export(
         subprocess.run(["dropdb", *server, "--if-exists", "--force", copy], check=True)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_export_that_runs_out_of_space_fails_clearly_and_leaves_no_partial_file(tmp_path):
     """A full disk, for one process: RLIMIT_FSIZE makes writes past 4 KiB fail (EFBIG) the
     way ENOSPC does on a full filesystem. The earlier backup at that path survives."""
