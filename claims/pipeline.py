@@ -72,15 +72,30 @@ def fetch_source(*, source_id: int) -> bool:
 
 
 def process_source(*, source_id: int) -> list[int]:
-    """Extract claims from a source's text; returns the ids of claims to triage."""
+    """Extract claims from a source's text; returns the ids of claims to triage (for a
+    source already done, those of its claims still waiting for triage)."""
     source = _claim(
         source_id,
         from_status=[Source.Status.PENDING, Source.Status.FAILED],
         to=Source.Status.EXTRACTING,
     )
     if source is None:
-        log.info("source %s is not pending; nothing to do", source_id)
-        return []
+        # A repeated delivery after the worker died between extraction and triage: the
+        # source is done, but its claims still wait for triage.
+        from claims.models import Claim
+
+        waiting = list(
+            Claim.objects.filter(
+                appearances__source_id=source_id,
+                appearances__source__status=Source.Status.DONE,
+                status=Claim.Status.NEW,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        log.info("source %s is not pending; %d claims left to triage", source_id, len(waiting))
+        return waiting
     if not source.text:
         # A URL-only source reaches here when fetching is skipped (retry of a failed fetch).
         Source.objects.filter(pk=source_id).update(status=Source.Status.PENDING)
@@ -105,13 +120,15 @@ def process_source(*, source_id: int) -> list[int]:
 
 
 def _dismiss_opinions(claim_ids: list[int]) -> None:
-    from claims import services
     from claims.models import Claim
+    from claims.triage import claims_dismiss
 
-    for claim in Claim.objects.filter(pk__in=claim_ids, status=Claim.Status.NEW):
-        services.claim_dismiss(
-            claim=claim, reason="Opinion or commentary, not a checkable claim (extraction)"
-        )
+    claims_dismiss(
+        claims=Claim.objects.select_for_update(no_key=True)
+        .filter(pk__in=claim_ids, status=Claim.Status.NEW)
+        .order_by("pk"),
+        reason="Opinion or commentary, not a checkable claim (extraction)",
+    )
 
 
 def source_retry(*, source: Source, by: object = None) -> Source:
