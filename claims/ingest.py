@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -98,6 +98,7 @@ def source_extract(*, source: Source) -> IngestResult:
     # 2. Claims: reuse one with the same normalised text (the same claim in another
     #    source), create the rest in bulk.
     hashes = [content_hash(text) for _, _, text in rows]
+    _lock_texts(hashes)
     known: dict[str, Claim] = {}
     for earlier in Claim.objects.filter(text_hash__in=set(hashes)).order_by("pk"):
         known.setdefault(earlier.text_hash, earlier)
@@ -174,6 +175,18 @@ def source_extract(*, source: Source) -> IngestResult:
     Source.objects.filter(pk=source.pk).update(extractor_version=ex.EXTRACTOR_VERSION)
     source.extractor_version = ex.EXTRACTOR_VERSION
     return result
+
+
+def _lock_texts(hashes: list[str]) -> None:
+    """Serialise extractions that may create the same claim: a lock per normalised text
+    (transaction-scoped advisory locks, taken in a fixed order so two extractions never
+    deadlock). Without it, two workers storing articles that share a sentence both find no
+    claim for it and both create one."""
+    if connection.vendor != "postgresql" or not hashes:
+        return
+    keys = sorted({int.from_bytes(bytes.fromhex(h[:16]), "big", signed=True) for h in hashes})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) k", [keys])
 
 
 def _resolve_actors(extraction: ex.Extraction, indexes: set[int]) -> dict[int, Actor]:
