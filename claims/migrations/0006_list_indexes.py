@@ -5,31 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0005_claim_pipeline_state_and_flags'),
+        ("claims", "0005_claim_pipeline_state_and_flags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['status', '-first_seen_at', '-id'], name='claim_status_seen_idx'),
+            model_name="claim",
+            index=models.Index(
+                fields=["status", "-first_seen_at", "-id"], name="claim_status_seen_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['-created_at', '-id'], name='review_list_idx'),
+            model_name="review",
+            index=models.Index(fields=["-created_at", "-id"], name="review_list_idx"),
         ),
         migrations.AddIndex(
-            model_name='reviewtask',
-            index=models.Index(fields=['-created_at', '-id'], name='reviewtask_list_idx'),
+            model_name="reviewtask",
+            index=models.Index(fields=["-created_at", "-id"], name="reviewtask_list_idx"),
         ),
         migrations.AddIndex(
-            model_name='reviewtask',
-            index=models.Index(fields=['state', '-created_at', '-id'], name='reviewtask_state_list_idx'),
+            model_name="reviewtask",
+            index=models.Index(
+                fields=["state", "-created_at", "-id"], name="reviewtask_state_list_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='source',
-            index=models.Index(fields=['-created_at', '-id'], name='source_list_idx'),
+            model_name="source",
+            index=models.Index(fields=["-created_at", "-id"], name="source_list_idx"),
         ),
     ]
