@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -115,15 +115,21 @@ def _pick_address(host: str, port: int, resolver: Resolver, allowed: AddressPoli
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to an address checked beforehand, whatever DNS says now."""
 
+    # The connected socket, kept for _cut_off_after after http.client lets go of it.
+    kept_sock: socket.socket | None = None
+
     def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self.kept_sock = socket.create_connection(
+            (self._address, self.port), self.timeout
+        )
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    kept_sock: socket.socket | None = None
     def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
         self._address = address
@@ -131,7 +137,32 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
         # Certificate and SNI are checked against the host name, not the pinned address.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self.kept_sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _cut_off_after(conn: Any, seconds: float) -> Iterator[threading.Event]:
+    """Bound a whole exchange, not each socket operation: a peer that sends a byte now and
+    then would otherwise hold the caller for as long as it likes. At the deadline a timer
+    shuts the socket down, which ends whatever read is waiting; the event tells why."""
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        # Not conn.sock: http.client drops it once a response says it will close the
+        # connection, while the response goes on reading from the same socket.
+        sock = getattr(conn, "kept_sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(seconds, 0.0), cut_off)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
 
 
 def fetch(
@@ -153,52 +184,57 @@ def fetch(
             raise FetchError(f"Fetching took longer than {timeout:g} seconds.")
         cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
         conn: Any = cls(host, port, address, timeout=remaining)
-        try:
-            conn.request(
-                "GET",
-                path,
-                headers={
-                    "User-Agent": USER_AGENT,
-                    "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9",
-                    "Accept-Encoding": "identity",
-                },
-            )
-            response = conn.getresponse()
-            if response.status in {301, 302, 303, 307, 308}:
-                location = response.getheader("Location")
-                if not location:
-                    raise FetchError(f"A redirect ({response.status}) came without a Location.")
-                current = urljoin(current, location)
-                continue
-            if response.status >= 400:
-                raise FetchError(f"The site answered {response.status} {response.reason}.")
-            content_type, _, params = (response.getheader("Content-Type") or "").partition(";")
-            content_type = content_type.strip().lower()
-            if content_type not in ACCEPTED_TYPES:
-                raise FetchError(
-                    f"The URL serves {content_type or 'an unknown type'}, not an article "
-                    "(HTML or text)."
+        too_slow = f"Fetching took longer than {timeout:g} seconds."
+        with _cut_off_after(conn, remaining) as expired:
+            try:
+                conn.request(
+                    "GET",
+                    path,
+                    headers={
+                        "User-Agent": USER_AGENT,
+                        "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9",
+                        "Accept-Encoding": "identity",
+                    },
                 )
-            declared = response.getheader("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(f"The page is larger than {max_bytes // 1024} KiB.")
-            body = bytearray()
-            while chunk := response.read(64 * 1024):
-                body.extend(chunk)
-                if len(body) > max_bytes:
+                response = conn.getresponse()
+                if response.status in {301, 302, 303, 307, 308}:
+                    location = response.getheader("Location")
+                    if not location:
+                        raise FetchError(f"A redirect ({response.status}) came without a Location.")
+                    current = urljoin(current, location)
+                    continue
+                if response.status >= 400:
+                    raise FetchError(f"The site answered {response.status} {response.reason}.")
+                content_type, _, params = (response.getheader("Content-Type") or "").partition(";")
+                content_type = content_type.strip().lower()
+                if content_type not in ACCEPTED_TYPES:
+                    raise FetchError(
+                        f"The URL serves {content_type or 'an unknown type'}, not an article "
+                        "(HTML or text)."
+                    )
+                declared = response.getheader("Content-Length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
                     raise FetchError(f"The page is larger than {max_bytes // 1024} KiB.")
-                if time.monotonic() > deadline:
-                    raise FetchError(f"Fetching took longer than {timeout:g} seconds.")
-            charset = ""
-            for param in params.split(";"):
-                key, _, value = param.strip().partition("=")
-                if key.lower() == "charset":
-                    charset = value.strip().strip('"')
-            return Fetched(current, response.status, content_type, charset, bytes(body))
-        except (OSError, http.client.HTTPException) as exc:
-            raise FetchError(f"The site could not be reached: {exc}") from exc
-        finally:
-            conn.close()
+                body = bytearray()
+                # read1: one receive at a time, so a trickling site meets the deadline too.
+                while chunk := response.read1(64 * 1024):
+                    body.extend(chunk)
+                    if len(body) > max_bytes:
+                        raise FetchError(f"The page is larger than {max_bytes // 1024} KiB.")
+                if expired.is_set():
+                    raise FetchError(too_slow)
+                charset = ""
+                for param in params.split(";"):
+                    key, _, value = param.strip().partition("=")
+                    if key.lower() == "charset":
+                        charset = value.strip().strip('"')
+                return Fetched(current, response.status, content_type, charset, bytes(body))
+            except (OSError, http.client.HTTPException) as exc:
+                if expired.is_set():
+                    raise FetchError(too_slow) from exc
+                raise FetchError(f"The site could not be reached: {exc}") from exc
+            finally:
+                conn.close()
     raise FetchError(f"More than {max_redirects} redirects.")
 
 
@@ -218,40 +254,29 @@ def post(
 
     `timeout` bounds the whole exchange, not each socket operation: a receiver that sends a
     byte now and then would otherwise hold the caller for as long as it likes. At the
-    deadline a timer shuts the socket down, which ends whatever read is waiting."""
+    deadline the socket is shut down (_cut_off_after)."""
     scheme, host, port, path = _check_url(url)
     address = _pick_address(host, port, resolver, allowed)
     cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     conn: Any = cls(host, port, address, timeout=timeout)
-    expired = threading.Event()
-
-    def cut_off() -> None:
-        expired.set()
-        if conn.sock is not None:
-            with contextlib.suppress(OSError):
-                conn.sock.shutdown(socket.SHUT_RDWR)
-
-    timer = threading.Timer(timeout, cut_off)
-    timer.daemon = True
-    timer.start()
     too_slow = f"The receiver took longer than {timeout:g} seconds to answer (timed out)."
-    try:
-        conn.request("POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers})
-        response = conn.getresponse()
-        answer = bytearray()
-        while len(answer) < max_response_bytes:
-            # read1: one receive at a time, so the deadline is checked between them.
-            chunk = response.read1(min(16 * 1024, max_response_bytes - len(answer)))
-            if not chunk:
-                break
-            answer.extend(chunk)
-        if expired.is_set():
-            raise FetchError(too_slow)
-        return response.status, bytes(answer)
-    except (OSError, http.client.HTTPException) as exc:
-        if expired.is_set():
-            raise FetchError(too_slow) from exc
-        raise FetchError(f"The receiver could not be reached: {exc}") from exc
-    finally:
-        timer.cancel()
-        conn.close()
+    with _cut_off_after(conn, timeout) as expired:
+        try:
+            conn.request("POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers})
+            response = conn.getresponse()
+            answer = bytearray()
+            while len(answer) < max_response_bytes:
+                # read1: one receive at a time, so the deadline is checked between them.
+                chunk = response.read1(min(16 * 1024, max_response_bytes - len(answer)))
+                if not chunk:
+                    break
+                answer.extend(chunk)
+            if expired.is_set():
+                raise FetchError(too_slow)
+            return response.status, bytes(answer)
+        except (OSError, http.client.HTTPException) as exc:
+            if expired.is_set():
+                raise FetchError(too_slow) from exc
+            raise FetchError(f"The receiver could not be reached: {exc}") from exc
+        finally:
+            conn.close()

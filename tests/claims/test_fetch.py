@@ -7,6 +7,7 @@ import http.server
 import ipaddress
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -235,3 +236,36 @@ def test_a_non_article_content_type_is_refused():
             fetch.fetch(f"http://127.0.0.2:{server.server_port}/", allowed=_only("127.0.0.2"))
     finally:
         server.shutdown()
+
+
+class _Trickler(_Article):
+    """Sends the page a byte every 20 ms: every read gets data, so a per-read socket
+    timeout never fires, and the page would take half a minute."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", "1500")
+        self.end_headers()
+        try:
+            for _ in range(1500):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.02)
+        except OSError:
+            pass  # the fetcher hung up, as it should
+
+
+def test_a_site_trickling_its_page_is_cut_off_at_the_timeout():
+    server = _serve(_Trickler)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError, match="longer than 1 seconds"):
+            fetch.fetch(
+                f"http://127.0.0.2:{server.server_port}/", allowed=_only("127.0.0.2"), timeout=1.0
+            )
+    finally:
+        elapsed = time.monotonic() - started
+        server.shutdown()
+    # Far from the 30 s the page takes: the deadline covers the whole download.
+    assert elapsed < 10
