@@ -7,7 +7,9 @@ separate serializers listing exactly what a caller may set; nothing else is writ
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -34,6 +36,15 @@ from claims.models import (
 from claims.selectors import attribution_chain
 
 # --- Small shared pieces --------------------------------------------------------------------
+
+
+def check_url_parts(value: str) -> str:
+    """Django's URLValidator lets a port over 65535 through; urllib then raises on it."""
+    try:
+        urlsplit(value).port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        raise serializers.ValidationError(f"This URL cannot be used: {exc}.") from exc
+    return value
 
 
 class PublisherSerializer(serializers.ModelSerializer[Publisher]):
@@ -258,6 +269,11 @@ class SimilarClaimSerializer(serializers.Serializer[Any]):
     relation = serializers.ChoiceField(choices=ClaimLink.Kind.choices, read_only=True)
 
 
+class SimilarQuerySerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=5000, help_text="The claim to look for")
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+
+
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     class Meta:
         model = Evidence
@@ -478,6 +494,309 @@ class ClaimDismissSerializer(serializers.Serializer[Claim]):
     reason = serializers.CharField(max_length=2000)
 
 
+# --- The claims list and detail as plain dicts ----------------------------------------------
+#
+# The hot read paths (BENCHMARKS.md): the claim serializers above stay the documented shape
+# (the OpenAPI schema is generated from them), and these functions build the very same JSON
+# from the rows of claims.selectors.claims_for_list / claim_detail_parts, without model
+# instances or DRF's per-field machinery. tests/api/test_claim_payloads.py checks, field
+# by field, that both give the same answer.
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _dt(value: Any) -> str | None:
+    """A datetime as DRF writes it (ISO 8601 in the current time zone, UTC as Z); also
+    from the JSON text PostgreSQL writes of one (claims.selectors.claim_detail_parts)."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return _DATETIME.to_representation(value)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _rating(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["rating_id"] is None:
+        return None
+    return {
+        "slug": row["rating__slug"],
+        "label": row["rating__label"],
+        "description": row["rating__description"],
+        "value": row["rating__value"],
+        "best": row["rating__best"],
+        "worst": row["rating__worst"],
+    }
+
+
+def _verdict_data(review: dict[str, Any] | None) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    return {
+        "review_id": review["id"],
+        "claim": review["claim_id"],
+        "rating": _rating(review),
+        "explanation": review["explanation"],
+        "published_at": _dt(review["published_at"]),
+    }
+
+
+def _claim_head(row: dict[str, Any], topics: Any, verdict: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields of ClaimListSerializer, in its order."""
+    return {
+        "id": row["id"],
+        "text": row["text"],
+        "kind": row["kind"],
+        "language": row["language"],
+        "status": row["status"],
+        "checkworthiness": float(row["checkworthiness"]),
+        "first_seen_at": _dt(row["first_seen_at"]),
+        "topics": topics,
+        "verdict": _verdict_data(verdict),
+        "url": claim_url(row["id"]),
+        "version": row["version"],
+    }
+
+
+def _desk_pipeline(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "flags": row["flags"],
+        "pipeline_error": row["pipeline_error"],
+        "pipeline_attempts": row["pipeline_attempts"],
+    }
+
+
+def claim_list_data(rows: list[dict[str, Any]], *, desk: bool) -> list[dict[str, Any]]:
+    """ClaimListSerializer (DeskClaimListSerializer for the desk) of a page of
+    `claims_for_list` rows (plus the verdicts' reviews, in one query when there are any)."""
+    from claims.selectors import claim_list_extras
+
+    slugs, verdicts = claim_list_extras(rows)
+    out = []
+    for row in rows:
+        topics = slugs.get(row["id"], []) if slugs is not None else row["topic_slugs"]
+        verdict = verdicts.get(row["verdict_id"]) if row["verdict_id"] is not None else None
+        data = _claim_head(row, topics, verdict)
+        if desk:
+            data["priority"] = float(row["priority"])
+            data["origin"] = row["origin"]
+            data.update(_desk_pipeline(row))
+        out.append(data)
+    return out
+
+
+def _ref(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {
+        "id": row[f"{prefix}id"],
+        "text": row[f"{prefix}text"],
+        "kind": row[f"{prefix}kind"],
+        "status": row[f"{prefix}status"],
+    }
+
+
+def _actor(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["actor_id"] is None:
+        return None
+    return {
+        "id": row["actor_id"],
+        "name": row["actor__name"],
+        "kind": row["actor__kind"],
+        "country": row["actor__country"],
+    }
+
+
+def _attributions_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """AttributionSerializer of one appearance's attributions, chains included."""
+    by_id = {row["id"]: row for row in rows}
+    out = []
+    for row in rows:
+        chain, seen = [], set()
+        node: dict[str, Any] | None = row
+        while node is not None and node["id"] not in seen:  # as selectors.attribution_chain
+            seen.add(node["id"])
+            chain.append(node)
+            node = by_id.get(node["parent_id"]) if node["parent_id"] is not None else None
+        out.append(
+            {
+                "id": row["id"],
+                "actor": _actor(row),
+                "source_text": row["source_text"],
+                "cue": row["cue"],
+                "kind": row["kind"],
+                "channel": row["channel"],
+                "parent": row["parent_id"],
+                "source_start": row["source_start"],
+                "source_end": row["source_end"],
+                "cue_start": row["cue_start"],
+                "cue_end": row["cue_end"],
+                "content_start": row["content_start"],
+                "content_end": row["content_end"],
+                "chain": [
+                    {
+                        "id": link["id"],
+                        "actor": _actor(link),
+                        "source_text": link["source_text"],
+                        "cue": link["cue"],
+                        "kind": link["kind"],
+                        "channel": link["channel"],
+                    }
+                    for link in reversed(chain)
+                ],
+            }
+        )
+    return out
+
+
+def _figure_data(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "metric": row["metric"],
+        "value": float(row["value"]),
+        "lower": _float(row["lower"]),
+        "upper": _float(row["upper"]),
+        "qualifier": row["qualifier"],
+        "unit": row["unit"],
+        "subject": row["subject"],
+        "additional": row["additional"],
+        "as_of": _dt(row["as_of"]),
+        "text": row["text"],
+        "start": row["start"],
+        "end": row["end"],
+    }
+
+
+def _appearances_data(parts: dict[str, Any]) -> list[dict[str, Any]]:
+    attributions: dict[int, list[dict[str, Any]]] = {}
+    for row in parts["attributions"]:
+        attributions.setdefault(row["appearance_id"], []).append(row)
+    figures: dict[int, list[dict[str, Any]]] = {}
+    for row in parts["figures"]:
+        figures.setdefault(row["appearance_id"], []).append(row)
+    out = []
+    for row in parts["appearances"]:
+        publisher = None
+        if row["source__publisher_id"] is not None:
+            publisher = {
+                "id": row["source__publisher_id"],
+                "name": row["source__publisher__name"],
+                "domain": row["source__publisher__domain"],
+            }
+        out.append(
+            {
+                "id": row["id"],
+                "source": {
+                    "id": row["source_id"],
+                    "url": row["source__url"],
+                    "title": row["source__title"],
+                    "kind": row["source__kind"],
+                    "language": row["source__language"],
+                    "published_at": _dt(row["source__published_at"]),
+                    "publisher": publisher,
+                },
+                "sentence": row["sentence"],
+                "start": row["start"],
+                "end": row["end"],
+                "attributions": _attributions_data(attributions.get(row["id"], [])),
+                "figures": [_figure_data(f) for f in figures.get(row["id"], [])],
+            }
+        )
+    return out
+
+
+def _links_data(pk: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ClaimLinkSerializer: links out (this claim → another), then links in."""
+
+    def link(row: dict[str, Any], direction: str, other: str) -> dict[str, Any]:
+        return {
+            "claim": _ref(row, f"{other}__"),
+            "kind": row["kind"],
+            "direction": direction,
+            "status": row["status"],
+            "score": _float(row["score"]),
+        }
+
+    return [link(r, "out", "to_claim") for r in rows if r["from_claim_id"] == pk] + [
+        link(r, "in", "from_claim") for r in rows if r["from_claim_id"] != pk
+    ]
+
+
+def _review_data(row: dict[str, Any]) -> dict[str, Any]:
+    """DeskReviewSerializer."""
+    return {
+        "id": row["id"],
+        "claim": row["claim_id"],
+        "status": row["status"],
+        "rating": _rating(row),
+        "explanation": row["explanation"],
+        "reviewer": row["reviewer__username"],
+        "approver": row["approver__username"],
+        "rejection_comment": row["rejection_comment"],
+        "submitted_at": _dt(row["submitted_at"]),
+        "approved_at": _dt(row["approved_at"]),
+        "published_at": _dt(row["published_at"]),
+        "version": row["version"],
+        "created_at": _dt(row["created_at"]),
+        "updated_at": _dt(row["updated_at"]),
+    }
+
+
+def claim_detail_data(row: dict[str, Any], parts: dict[str, Any], *, desk: bool) -> dict[str, Any]:
+    """ClaimDetailSerializer (DeskClaimDetailSerializer for the desk) of a
+    `claims_for_detail` row and its `claim_detail_parts`."""
+    pk = row["id"]
+    published = {r["claim_id"]: r for r in parts["reviews"] if r["status"] == "published"}
+    verdict = published.get(pk)
+    if verdict is None and row["duplicate_of_id"] is not None:
+        verdict = published.get(row["duplicate_of_id"])
+    data = _claim_head(row, parts["topics"], verdict)
+    evidence = []
+    for e in parts["evidence"]:
+        item = {
+            "id": e["id"],
+            "claim": e["claim_id"],
+            "url": e["url"],
+            "title": e["title"],
+            "stance": e["stance"],
+            "excerpt": e["excerpt"],
+            "created_at": _dt(e["created_at"]),
+        }
+        if desk:
+            item["added_by"] = e["added_by__username"]
+        evidence.append(item)
+    data.update(
+        duplicate_of=row["duplicate_of_id"],
+        appearances=_appearances_data(parts),
+        links=_links_data(pk, parts["links"]),
+        evidence=evidence,
+    )
+    if desk:
+        data.update(
+            priority=float(row["priority"]),
+            origin=row["origin"],
+            status_reason=row["status_reason"],
+            checkworthiness_reasons=row["checkworthiness_reasons"],
+            created_by=row["created_by__username"],
+            reviews=[_review_data(r) for r in parts["reviews"] if r["claim_id"] == pk],
+            open_tasks=[
+                {
+                    "id": t["id"],
+                    "kind": t["kind"],
+                    "state": t["state"],
+                    "priority": float(t["priority"]),
+                    "assignee": t["assignee__username"],
+                    "lease_expires_at": _dt(t["lease_expires_at"]),
+                    "due_at": _dt(t["due_at"]),
+                }
+                for t in parts["open_tasks"]
+            ],
+        )
+        data.update(_desk_pipeline(row))
+    return data
+
+
 # --- Sources --------------------------------------------------------------------------------
 
 
@@ -564,7 +883,7 @@ class SourceSubmitSerializer(serializers.Serializer[Source]):
     def validate_url(self, value: str) -> str:
         if value and not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Only http and https URLs can be submitted.")
-        return value
+        return check_url_parts(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not (attrs["url"].strip() or attrs["text"].strip() or attrs["html"].strip()):
@@ -676,7 +995,7 @@ class WebhookSerializer(serializers.ModelSerializer[WebhookEndpoint]):
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith("https://") and not settings.DEBUG:
             raise serializers.ValidationError("Webhook URLs must use https.")
-        return value
+        return check_url_parts(value)
 
     def validate_events(self, value: list[str]) -> list[str]:
         return sorted(set(value))

@@ -8,6 +8,7 @@ the services themselves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,6 +36,7 @@ from api.filters import (
     ClaimFilter,
     EvidenceFilter,
     FigureFilter,
+    QueryFilterBackend,
     ReviewFilter,
     SourceFilter,
     TaskFilter,
@@ -46,6 +49,7 @@ from claims.claimreview import render_claimreview
 from claims.errors import StaleVersion
 from claims.models import (
     Actor,
+    Appearance,
     Attribution,
     Claim,
     Publisher,
@@ -81,6 +85,9 @@ class RoleMixin:
 
     def roles_for(self, request: Request) -> frozenset[str]:
         return self.roles.get(getattr(self, "action", None) or "", self.default_roles)
+
+
+STALE = OpenApiResponse(description="Stale or unreadable If-Match")
 
 
 def _etag(version: int) -> str:
@@ -136,7 +143,7 @@ class SourceViewSet(
 ):
     filterset_class = SourceFilter
     ordering_fields = ["created_at", "published_at"]
-    ordering = ["-created_at"]
+    ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Source]:
         return selectors.sources_visible_to(self.request.user).select_related(
@@ -149,13 +156,17 @@ class SourceViewSet(
             return s.DeskSourceDetailSerializer if desk else s.SourceDetailSerializer
         return s.DeskSourceSerializer if desk else s.SourceSerializer
 
-    def _detail(self, source: Source) -> dict[str, Any]:
-        claims = (
-            selectors.claims_visible_to(self.request.user)
-            .filter(appearances__source=source)
-            .distinct()
-            .order_by("pk")
-        )
+    def _detail(self, source: Source, *, just_submitted: bool = False) -> dict[str, Any]:
+        claims: Any = []
+        # Claims come from extraction: a source submitted by this very request and still
+        # pending (the usual answer to a submission, which should only store and enqueue)
+        # has none to look for.
+        if not (just_submitted and source.status == Source.Status.PENDING):
+            claims = (
+                selectors.claims_visible_to(self.request.user)
+                .filter(Exists(Appearance.objects.filter(claim=OuterRef("pk"), source=source)))
+                .order_by("pk")
+            )
         serializer_class = (
             s.DeskSourceDetailSerializer
             if selectors.is_desk(self.request.user)
@@ -210,9 +221,11 @@ class SourceViewSet(
         serializer = s.SourceSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         source = source_submit(**serializer.validated_data, by=request.user)
-        source.refresh_from_db()
+        # As stored (processing may already have run, in process without a broker), with
+        # what the answer shows of it in the same query.
+        source = Source.objects.select_related("publisher", "submitted_by").get(pk=source.pk)
         return Response(
-            self._detail(source),
+            self._detail(source, just_submitted=True),
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": f"/api/v1/sources/{source.pk}/"},
         )
@@ -225,7 +238,14 @@ class SourceViewSet(
     list=extend_schema(
         summary="List and search claims",
         description="Clients see published claims and the claims from their own sources; "
-        "reviewers and editors see all. `q` is full-text search.",
+        "reviewers and editors see all. Newest first (`first_seen_at`), unless `ordering` "
+        "says otherwise.\n\n"
+        "`q` is full-text search over the claim's text, in web-search syntax: words must all "
+        'appear (English stems, so `killed` finds "kill"; accents ignored), `"a phrase"` in '
+        "quotes, `or` between alternatives, `-word` to exclude. Matches come in the list's "
+        "order, newest first by default, and page like the rest of the list; a page costs "
+        "about the same for a word in every other claim as for one that occurs twice in a "
+        "million.",
         responses=s.DeskClaimListSerializer(many=True),
     ),
     retrieve=extend_schema(
@@ -243,6 +263,7 @@ class ClaimViewSet(
     viewsets.GenericViewSet,
 ):
     filterset_class = ClaimFilter
+    filter_backends = [QueryFilterBackend, OrderingFilter]
     ordering_fields = ["first_seen_at", "checkworthiness", "priority", "created_at"]
     ordering = ["-first_seen_at", "-id"]
     roles = {"partial_update": EDITORS_ONLY, "dismiss": EDITORS_ONLY}
@@ -250,12 +271,18 @@ class ClaimViewSet(
     SIMILAR_LIMIT = 10
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self) -> QuerySet[Claim]:
+    def get_queryset(self) -> QuerySet[Any]:
         queryset = selectors.claims_visible_to(self.request.user)
+        # The list and the detail read plain rows (see s.claim_list_data).
         if self.action == "list":
+            # The status filter (ClaimFilter) keeps these statuses; knowing them lets a
+            # client's visibility be read from an index. An invalid one is a 400 there.
+            statuses = self.request.query_params.getlist("status")
+            if statuses and set(statuses) <= set(Claim.Status.values):
+                queryset = selectors.claims_visible_to(self.request.user, statuses=statuses)
             return selectors.claims_for_list(queryset)
         if self.action == "retrieve":
-            return selectors.claims_for_detail(queryset, self.request.user)
+            return selectors.claims_for_detail(queryset)
         return queryset
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
@@ -270,23 +297,27 @@ class ClaimViewSet(
             return s.ClaimDismissSerializer
         return s.DeskClaimDetailSerializer if desk else s.ClaimDetailSerializer
 
+    def _detail(self, row: dict[str, Any], status_code: int = 200) -> Response:
+        user = self.request.user
+        data = s.claim_detail_data(
+            row, selectors.claim_detail_parts(row, user), desk=selectors.is_desk(user)
+        )
+        return _with_etag(Response(data, status=status_code), row["version"])
+
     def _detail_response(self, pk: int, status_code: int = 200) -> Response:
-        claim = get_object_or_404(
-            selectors.claims_for_detail(
-                selectors.claims_visible_to(self.request.user), self.request.user
-            ),
-            pk=pk,
-        )
-        serializer_class = (
-            s.DeskClaimDetailSerializer
-            if selectors.is_desk(self.request.user)
-            else s.ClaimDetailSerializer
-        )
-        return _with_etag(Response(serializer_class(claim).data, status=status_code), claim.version)
+        user = self.request.user
+        queryset = selectors.claims_for_detail(selectors.claims_visible_to(user))
+        return self._detail(get_object_or_404(queryset, pk=pk), status_code)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(queryset) if page is None else page
+        data = s.claim_list_data(rows, desk=selectors.is_desk(request.user))
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        claim = self.get_object()
-        return _with_etag(Response(self.get_serializer(claim).data), claim.version)
+        return self._detail(self.get_object())
 
     @extend_schema(
         summary="Enter a claim by hand",
@@ -362,18 +393,51 @@ class ClaimViewSet(
 
         claim = self.get_object()
         matches = similar_claims(claim=claim, limit=self.SIMILAR_CANDIDATES)
+        return Response(self._visible_matches(request, matches, self.SIMILAR_LIMIT))
+
+    @extend_schema(
+        # Both `similar` actions would be named api_v1_claims_similar_list (a check warning).
+        operation_id="api_v1_claims_similar_to_text",
+        summary="Claims most like a text, best first (before submitting it, or to look it up)",
+        description="Only claims the caller may see are listed; `relation` as for "
+        "/claims/{id}/similar/.",
+        parameters=[s.SimilarQuerySerializer],
+        responses=s.SimilarClaimSerializer(many=True),
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="similar",
+        url_name="similar-text",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def similar_to_text(self, request: Request) -> Response:
+        from claims.matching import similar_claims
+
+        params = s.SimilarQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        limit = params.validated_data["limit"]
+        matches = similar_claims(
+            text=params.validated_data["text"], limit=max(limit * 3, self.SIMILAR_CANDIDATES)
+        )
+        return Response(self._visible_matches(request, matches, limit))
+
+    def _visible_matches(self, request: Request, matches: Sequence[Any], limit: int) -> Any:
+        """The matches the caller may see, best first, in one query."""
         visible = {
             c.pk: c
-            for c in selectors.claims_visible_to(request.user).filter(
-                pk__in=[m.claim_id for m in matches]
-            )
+            for c in selectors.claims_visible_to(request.user)
+            .filter(pk__in=[m.claim_id for m in matches])
+            .only("id", "text", "kind", "status")
         }
         rows = [
             {"claim": visible[m.claim_id], "score": round(m.score, 4), "relation": m.relation}
             for m in matches
             if m.claim_id in visible
-        ][: self.SIMILAR_LIMIT]
-        return Response(s.SimilarClaimSerializer(rows, many=True).data)
+        ][:limit]
+        return s.SimilarClaimSerializer(rows, many=True).data
 
     @extend_schema(
         summary="schema.org ClaimReview JSON-LD of a published claim",
@@ -412,8 +476,10 @@ class ClaimReviewFeedViewSet(RoleMixin, mixins.ListModelMixin, viewsets.GenericV
 class AppearanceViewSet(RoleMixin, viewsets.ReadOnlyModelViewSet[Any]):
     serializer_class = s.AppearanceListSerializer
     filterset_class = AppearanceFilter
-    ordering_fields = ["created_at"]
-    ordering = ["-created_at", "-id"]
+    # Newest first by id, the primary key: rows are inserted in id order, and at a million
+    # rows an order by created_at needs an index of its own on a table the pipeline writes.
+    ordering_fields = ["id"]
+    ordering = ["-id"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return (
@@ -429,8 +495,10 @@ class AppearanceViewSet(RoleMixin, viewsets.ReadOnlyModelViewSet[Any]):
 class AttributionViewSet(RoleMixin, viewsets.ReadOnlyModelViewSet[Any]):
     serializer_class = s.AttributionListSerializer
     filterset_class = AttributionFilter
-    ordering_fields = ["created_at"]
-    ordering = ["-created_at", "-id"]
+    # Newest first by id, the primary key: rows are inserted in id order, and at a million
+    # rows an order by created_at needs an index of its own on a table the pipeline writes.
+    ordering_fields = ["id"]
+    ordering = ["-id"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.attributions_visible_to(self.request.user).select_related(
@@ -530,8 +598,10 @@ class FigureComparisonResponseSerializer(serializers.Serializer[Any]):
 class FigureViewSet(RoleMixin, viewsets.ReadOnlyModelViewSet[Any]):
     serializer_class = s.FigureListSerializer
     filterset_class = FigureFilter
-    ordering_fields = ["created_at", "value"]
-    ordering = ["-created_at", "-id"]
+    # Newest first by id, the primary key: rows are inserted in id order, and at a million
+    # rows an order by created_at needs an index of its own on a table the pipeline writes.
+    ordering_fields = ["id", "value"]
+    ordering = ["-id"]
     COMPARISON_LIMIT = 1000
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -723,7 +793,11 @@ class ReviewViewSet(
         summary="Submit your verdict for approval",
         parameters=[IF_MATCH_OPTIONAL],
         request=None,
-        responses={200: s.DeskReviewSerializer, 409: OpenApiResponse(description="Not a draft")},
+        responses={
+            200: s.DeskReviewSerializer,
+            409: OpenApiResponse(description="Not a draft"),
+            412: STALE,
+        },
     )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
@@ -733,7 +807,11 @@ class ReviewViewSet(
         summary="Approve and publish a submitted verdict (editors; never your own)",
         parameters=[IF_MATCH_OPTIONAL],
         request=None,
-        responses={200: s.DeskReviewSerializer, 409: OpenApiResponse(description="Not submitted")},
+        responses={
+            200: s.DeskReviewSerializer,
+            409: OpenApiResponse(description="Not submitted"),
+            412: STALE,
+        },
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
@@ -743,7 +821,11 @@ class ReviewViewSet(
         summary="Send a submitted verdict back to its reviewer (editors)",
         parameters=[IF_MATCH_OPTIONAL],
         request=s.ReviewRejectSerializer,
-        responses={200: s.DeskReviewSerializer, 409: OpenApiResponse(description="Not submitted")},
+        responses={
+            200: s.DeskReviewSerializer,
+            409: OpenApiResponse(description="Not submitted"),
+            412: STALE,
+        },
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:

@@ -187,3 +187,26 @@ def test_query_counts_do_not_grow_with_rows(persona, growing, request):
 
 def test_the_benchmark_floor_views_are_not_mounted_by_default(api_reviewer):
     assert api_reviewer.get("/bench-floor/constant").status_code == 404
+
+
+# The hot endpoints of `make bench`, at their exact count: API key, role, then the claims
+# page with its verdict ids and topic slugs in one query, and the verdicts' reviews in one
+# more; the detail in its own row plus one statement for every part (claims.selectors);
+# search with one bounded query first to choose its plan. A new round trip shows here.
+HOT = {
+    "/api/v1/claims/?page_size=100": 4,
+    "/api/v1/claims/?page_size=100&status=published": 4,
+    "/api/v1/claims/?page_size=100&status=queued": 3,  # no verdicts: no review query
+    "/api/v1/claims/?page_size=100&q=killed": 5,
+    "/api/v1/claims/?page_size=100&q=officials+killed": 5,
+    "hub detail": 4,
+}
+
+
+@pytest.mark.parametrize("persona", ["reviewer", "client_a"])
+def test_the_hot_claim_endpoints_make_these_many_queries(persona, growing, request):
+    api = client_for(request.getfixturevalue(persona))
+    growing.add(3)
+    hub = f"/api/v1/claims/{growing.hub.pk}/"
+    counts = _counts(api, [hub if path == "hub detail" else path for path in HOT])
+    assert {path: counts[hub if path == "hub detail" else path][0] for path in HOT} == HOT
