@@ -88,8 +88,11 @@ except Exception as exc:  # dj_database_url raises several types for a malformed
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_HEALTH_CHECKS"] = True
     # A statement that runs away (a pathological search) must not hold a worker forever.
+    # JIT off: it compiles any plan PostgreSQL estimates as costly, and a page of 50 read
+    # from an index often is (a walk estimated over the whole table, stopped at the page):
+    # 400 ms of compiling for a 100 ms query at a million claims (BENCHMARKS.md, "Why").
     _db.setdefault("OPTIONS", {})["options"] = (
-        f"-c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30_000, minimum=0)}"
+        f"-c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', 30_000, minimum=0)} -c jit=off"
     )
     # A database behind a black hole (not refusing, just silent) must fail the request fast
     # with a 503 rather than hang it until the load balancer gives up.
