@@ -65,9 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     paths = [
         "/api/v1/claims/?status=queued&page_size=50",
         "/api/v1/claims/?status=published&page_size=50",
+        "/api/v1/claims/?status=new&status=triaged&page_size=50",
         "/api/v1/claims/?page_size=50",
         f"/api/v1/claims/{claim_id}/",
+        # Full-text search (claims.selectors.claim_search): a common word, a rare one, and
+        # common words that seldom meet, the case PostgreSQL's estimate gets wrong.
         "/api/v1/claims/?q=killed+Bamako&page_size=50",
+        "/api/v1/claims/?q=said&page_size=50",
+        "/api/v1/claims/?q=Bamako&page_size=50",
+        "/api/v1/claims/?q=denied+minister+monday&page_size=50",
+        "/api/v1/claims/?q=ministry+caused&status=published&page_size=50",
         "/api/v1/claims/similar/?text=Officials+said+over+140+people+were+killed+in+Bamako",
         "/api/v1/sources/?page_size=50",
         "/api/v1/queue/?page_size=50",

@@ -102,6 +102,15 @@ class ClaimDetail(_Bench):
         self.client.get(f"/api/v1/claims/{self.claim_id()}/", name="claim detail")
 
 
+class ClientClaimDetail(_Bench):
+    key = "client_key"
+
+    @task
+    def hit(self) -> None:
+        pk = int(self.rng.choice(INPUT["published_ids"]))
+        self.client.get(f"/api/v1/claims/{pk}/", name="claim detail (client)")
+
+
 class FloorSearch(_Bench):
     @task
     def hit(self) -> None:
