@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -103,6 +105,19 @@ class TestThrottling:
         assert int(response["Retry-After"]) > 0
         # Another key has its own budget.
         assert APIClient(HTTP_X_API_KEY=raw_b).get("/api/v1/topics/").status_code == 200
+
+    def test_the_count_is_one_number_per_window_not_a_history(self, client_a):
+        # DRF's default keeps every request's time and rewrites the list on each request:
+        # for a daily rate that is a list of thousands per key.
+        key, raw = ApiKey.generate(user=client_a, name="a")
+        api = APIClient(HTTP_X_API_KEY=raw)
+        for _ in range(5):
+            assert api.get("/api/v1/topics/").status_code == 200
+        window = int(time.time() // 60)
+        # Two windows in case the minute turned during the requests.
+        counters = [cache.get(f"throttle_burst_key:{key.pk}:{w}") for w in (window - 1, window)]
+        assert sum(c or 0 for c in counters) == 5
+        assert all(c is None or isinstance(c, int) for c in counters)
 
 
 class TestCreateApiKeyCommand:
