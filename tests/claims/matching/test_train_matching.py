@@ -25,9 +25,19 @@ def test_it_refuses_to_train_on_the_dev_split(tiny):  # noqa: F811
     reason="training needs the `train` and `embeddings` extras",
 )
 def test_it_writes_both_models_and_leaves_no_claims_behind(tiny, tmp_path):  # noqa: F811
+    np = pytest.importorskip("numpy")
     (tiny / "dev").rename(tiny / "train")  # the tiny set's queries, as a train split
     out = tmp_path / "reranker.json"
-    call_command("train_matching", str(tiny), "--out", str(out), stdout=StringIO())
+    adapter = tmp_path / "adapter.npy"
+    call_command(
+        "train_matching",
+        str(tiny),
+        "--out",
+        str(out),
+        "--adapter-out",
+        str(adapter),
+        stdout=StringIO(),
+    )
     spec = json.loads(out.read_text())
     assert spec["trained"]["split"] == "train"
     assert spec["trained"]["queries"] == 3
@@ -40,4 +50,8 @@ def test_it_writes_both_models_and_leaves_no_claims_behind(tiny, tmp_path):  # n
         "trigram",
     }
     assert spec["models"]["embeddings"]["weights"]["embedding"] > 0
+    assert spec["trained"]["adapter"]["seed"] == 0
+    matrix = np.load(adapter)
+    assert matrix.shape == (384, 384)
+    assert matrix.dtype == np.float16
     assert Claim.objects.count() == 0
