@@ -82,8 +82,18 @@ class ActorRefSerializer(serializers.ModelSerializer[Actor]):
         read_only_fields = fields
 
 
+def optional_url(help_text: str) -> serializers.CharField:
+    """A URL that may be empty, as an answer. Not a URLField: the schema would say "uri",
+    which "" is not, and clients validating answers against it would reject them."""
+    return serializers.CharField(read_only=True, help_text=help_text)
+
+
+SOURCE_URL_HELP = "Where the article was fetched from; empty when its text was submitted"
+
+
 class SourceRefSerializer(serializers.ModelSerializer[Source]):
     publisher = PublisherRefSerializer(read_only=True, allow_null=True)
+    url = optional_url(SOURCE_URL_HELP)
 
     class Meta:
         model = Source
@@ -275,6 +285,8 @@ class SimilarQuerySerializer(serializers.Serializer[Any]):
 
 
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
+    url = optional_url("Where the evidence is online; empty when it is not (a call, a document)")
+
     class Meta:
         model = Evidence
         fields = ["id", "claim", "url", "title", "stance", "excerpt", "created_at"]
@@ -802,6 +814,7 @@ def claim_detail_data(row: dict[str, Any], parts: dict[str, Any], *, desk: bool)
 
 class SourceSerializer(serializers.ModelSerializer[Source]):
     publisher = PublisherRefSerializer(read_only=True, allow_null=True)
+    url = optional_url(SOURCE_URL_HELP)
 
     class Meta:
         model = Source
