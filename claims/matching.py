@@ -592,23 +592,7 @@ def _postgres_candidates(
     #    add thousands of rows to score and almost nothing to what is found.
     #    When even the rarest lexeme is too common (a query made only of everyday words),
     #    the rarest ones are AND-ed instead, until they would match few enough rows.
-    present = sorted((lx for lx in lexemes if df.get(lx, 0.0) > 0), key=lambda lx: df[lx])
-    chosen: list[str] = []
-    operator = " | "
-    expected = 0.0
-    if present and df[present[0]] > budget:
-        operator, expected = " & ", max(rows, 1.0)
-        for lexeme in present:
-            chosen.append(lexeme)
-            expected *= df[lexeme] / max(rows, 1.0)
-            if expected <= budget:
-                break
-    else:
-        for lexeme in present:
-            if chosen and expected + df[lexeme] > budget:
-                break
-            chosen.append(lexeme)
-            expected += df[lexeme]
+    chosen, operator = _choose_lexemes(lexemes, df, rows, budget)
     found: dict[int, Candidate] = {}
     with connection.cursor() as cursor:
         if chosen:
@@ -1177,9 +1161,8 @@ def _lexemes_many(texts: Sequence[str]) -> list[list[str]]:
 def _choose_lexemes(
     lexemes: Sequence[str], df: dict[str, float], rows: float, budget: int
 ) -> tuple[list[str], str]:
-    """Which lexemes to ask the GIN index for, and how to combine them: the selection of
-    _postgres_candidates (rarest first, OR-ed up to the budget; AND-ed when even the
-    rarest is too common)."""
+    """Which lexemes to ask the GIN index for, and how to combine them (rarest first, OR-ed
+    up to the budget; AND-ed when even the rarest is too common)."""
     present = sorted((lx for lx in lexemes if df.get(lx, 0.0) > 0), key=lambda lx: df[lx])
     chosen: list[str] = []
     operator = " | "
