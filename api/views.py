@@ -321,10 +321,25 @@ class ClaimViewSet(
 
     @extend_schema(
         summary="Enter a claim by hand",
+        description=(
+            "Send an `Idempotency-Key` header to retry safely (after a timeout or a 503): "
+            "the same key and body get the same answer and no second claim."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False
+            )
+        ],
         request=s.ClaimCreateSerializer,
-        responses={201: s.DeskClaimDetailSerializer},
+        responses={
+            201: s.DeskClaimDetailSerializer,
+            422: OpenApiResponse(description="Idempotency-Key reused with another body"),
+        },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
         serializer = s.ClaimCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -312,3 +312,17 @@ def test_similar_claims_are_listed_only_when_visible(api_a, api_b, api_editor, w
     assert hidden.pk not in found_by_a
     assert hidden.pk in {row["claim"]["id"] for row in api_b.get(url).json()}
     assert world.published.pk not in found_by_editor
+
+
+def test_entering_a_claim_twice_with_one_idempotency_key_makes_one_claim(api_editor):
+    body = {"text": "The minister said exports rose by 12 per cent last year."}
+    first = api_editor.post("/api/v1/claims/", body, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
+    again = api_editor.post("/api/v1/claims/", body, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert Claim.objects.filter(text=body["text"]).count() == 1
+    other = api_editor.post(
+        "/api/v1/claims/", {"text": "Another."}, format="json", HTTP_IDEMPOTENCY_KEY="c-1"
+    )
+    assert other.status_code == 422
