@@ -14,11 +14,33 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiKey
+
+
+def _count(counter: str, ttl: int) -> int:
+    """Add one to a counter and return it; atomic, so concurrent requests never lose one."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip: Django's add() + incr() on Redis is three (SET NX, EXISTS, INCR),
+        # on every API request and for each of the two throttles.
+        name = backend.make_and_validate_key(counter)
+        client = backend._cache.get_client(name, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(name)
+        pipe.expire(name, ttl)
+        count, _ = pipe.execute()
+        return int(count)
+    cache.add(counter, 0, timeout=ttl)  # a no-op when the counter exists
+    try:
+        return int(cache.incr(counter))
+    except ValueError:  # expired between add and incr
+        cache.set(counter, 1, timeout=ttl)
+        return 1
 
 
 class _PerKeyThrottle(SimpleRateThrottle):
@@ -43,16 +65,7 @@ class _PerKeyThrottle(SimpleRateThrottle):
         now = time.time()
         window = int(now // duration)
         self.window_ends = (window + 1) * duration
-        counter = f"{key}:{window}"
-        # add() is a no-op when the counter exists; incr() is atomic in Redis and in the
-        # per-process memory cache, so concurrent requests never lose a count.
-        cache.add(counter, 0, timeout=duration + 1)
-        try:
-            count = cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            cache.set(counter, 1, timeout=duration + 1)
-            count = 1
-        return count <= limit
+        return _count(f"{key}:{window}", duration + 1) <= limit
 
     def wait(self) -> float | None:
         return max(self.window_ends - time.time(), 1.0)

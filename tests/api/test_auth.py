@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -118,6 +118,36 @@ class TestThrottling:
         counters = [cache.get(f"throttle_burst_key:{key.pk}:{w}") for w in (window - 1, window)]
         assert sum(c or 0 for c in counters) == 5
         assert all(c is None or isinstance(c, int) for c in counters)
+
+    def test_on_redis_the_limit_holds_and_the_counter_expires(
+        self, client_a, settings, monkeypatch
+    ):
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": settings.CELERY_BROKER_URL,
+                "KEY_PREFIX": "throttle-test",
+            }
+        }
+        monkeypatch.setattr(
+            BurstRateThrottle, "THROTTLE_RATES", {"burst": "3/min", "sustained": "1000/day"}
+        )
+        key, raw = ApiKey.generate(user=client_a, name="a")
+        api = APIClient(HTTP_X_API_KEY=raw)
+        codes = [api.get("/api/v1/topics/").status_code for _ in range(4)]
+        # The minute may turn during the requests; then the fourth starts a new window.
+        assert codes[:3] == [200, 200, 200]
+        assert codes[3] in {429, 200}
+        redis_cache = caches["default"]
+        names = [
+            redis_cache.make_and_validate_key(f"throttle_burst_key:{key.pk}:{w}")
+            for w in range(int(time.time() // 60) - 1, int(time.time() // 60) + 1)
+        ]
+        client = redis_cache._cache.get_client(names[0])
+        counts = [int(client.get(n) or 0) for n in names]
+        assert sum(counts) == 4
+        assert all(0 < client.ttl(n) <= 61 for n, c in zip(names, counts, strict=True) if c)
+        client.delete(*names)
 
 
 class TestCreateApiKeyCommand:
