@@ -36,6 +36,25 @@ def test_a_missing_secret_key_with_debug_off_stops_the_process_with_a_clear_erro
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_without_debug_or_a_secret_key_manage_py_assumes_local_development():
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "no SECRET_KEY set, so DEBUG=1" in result.stderr
+
+
+def test_with_a_secret_key_and_no_debug_manage_py_stays_in_production_mode():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        SECRET_KEY="kq8#z1!vX0-production-grade-secret-4mT@b9&Lr2^pYw7$eN5cH3uJ6gF",
+        ALLOWED_HOSTS="x.org",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert "DEBUG=1" not in result.stderr
+
+
 def test_a_malformed_boolean_is_refused_by_name():
     result = run_manage("check", DEBUG="maybe")
     assert result.returncode != 0
