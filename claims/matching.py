@@ -626,21 +626,28 @@ def _postgres_candidates(
                 found[pk] = Candidate(pk, ctext, float(rank), float(trigram), list(lex or []))
         # 4. Trigrams when full text found too little: short, misspelt or stopword queries.
         if len(found) < min(limit, settings.FACTCHECK_MATCH_TRIGRAM_BELOW):
-            cursor.execute(
-                f"""
-                SELECT c.id, c.text, similarity(factcheck_unaccent(c.text), q.t) AS sim,
-                       tsvector_to_array(c.search_vector)
-                FROM claims_claim c, (SELECT factcheck_unaccent(%s) AS t) q
-                WHERE factcheck_unaccent(c.text) %% q.t {where}
-                ORDER BY sim DESC, c.id DESC
-                LIMIT %s
-                """,  # noqa: S608 - as above
-                [text, *params, limit],
-            )
-            for pk, ctext, trigram, lex in cursor.fetchall():
-                if pk not in found:
-                    found[pk] = Candidate(pk, ctext, 0.0, float(trigram), list(lex or []))
+            _add_trigram_candidates(cursor, text, where, params, limit, found)
     return list(found.values()), weights
+
+
+def _add_trigram_candidates(
+    cursor: Any, text: str, where: str, params: list[Any], limit: int, found: dict[int, Candidate]
+) -> None:
+    """The pg_trgm fallback: claims whose text is close character by character."""
+    cursor.execute(
+        f"""
+        SELECT c.id, c.text, similarity(factcheck_unaccent(c.text), q.t) AS sim,
+               tsvector_to_array(c.search_vector)
+        FROM claims_claim c, (SELECT factcheck_unaccent(%s) AS t) q
+        WHERE factcheck_unaccent(c.text) %% q.t {where}
+        ORDER BY sim DESC, c.id DESC
+        LIMIT %s
+        """,  # noqa: S608 - the SQL is built from constants; values are parameters
+        [text, *params, limit],
+    )
+    for pk, ctext, trigram, lex in cursor.fetchall():
+        if pk not in found:
+            found[pk] = Candidate(pk, ctext, 0.0, float(trigram), list(lex or []))
 
 
 def _fallback_candidates(
@@ -1261,20 +1268,7 @@ def _postgres_candidates_many(
             if len(found[i]) >= min(limit, settings.FACTCHECK_MATCH_TRIGRAM_BELOW):
                 continue
             where, params = _filters(since=None, exclude_ids=exclude_ids[i], among=None)
-            cursor.execute(
-                f"""
-                SELECT c.id, c.text, similarity(factcheck_unaccent(c.text), q.t) AS sim,
-                       tsvector_to_array(c.search_vector)
-                FROM claims_claim c, (SELECT factcheck_unaccent(%s) AS t) q
-                WHERE factcheck_unaccent(c.text) %% q.t {where}
-                ORDER BY sim DESC, c.id DESC
-                LIMIT %s
-                """,  # noqa: S608 - the SQL is built from constants; values are parameters
-                [text, *params, limit],
-            )
-            for pk, ctext, trigram, lex in cursor.fetchall():
-                if pk not in found[i]:
-                    found[i][pk] = Candidate(pk, ctext, 0.0, float(trigram), list(lex or []))
+            _add_trigram_candidates(cursor, text, where, params, limit, found[i])
     return [(list(found[i].values()), weights_of[i]) for i in range(len(texts))]
 
 
