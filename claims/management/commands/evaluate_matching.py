@@ -78,6 +78,24 @@ def score_runs(runs: dict[str, list[str]], qrels: dict[str, set[str]]) -> dict[s
     }
 
 
+def load_verified_claims(vclaims: dict[str, str]) -> dict[int, str]:
+    """Store the dataset's verified claims (id -> text) as published Claims, inside the
+    caller's transaction, which is never committed; returns Claim id -> dataset id. The
+    statistics matching ranks by are refreshed to include them."""
+    created = Claim.objects.bulk_create(
+        [
+            Claim(text=text, text_hash=content_hash(text), status=Claim.Status.PUBLISHED)
+            for text in vclaims.values()
+        ],
+        batch_size=2000,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE claims_claim")
+    matching.reset_statistics()
+    return {claim.pk: vid for claim, vid in zip(created, vclaims, strict=True)}
+
+
 def evaluate(
     directory: Path,
     split: str,
@@ -92,19 +110,8 @@ def evaluate(
     started = time.monotonic()
     with transaction.atomic():
         # 1. The verified claims become Claims, only for the length of this transaction.
-        created = Claim.objects.bulk_create(
-            [
-                Claim(text=text, text_hash=content_hash(text), status=Claim.Status.PUBLISHED)
-                for text in vclaims.values()
-            ],
-            batch_size=2000,
-        )
-        by_pk = {claim.pk: vid for claim, vid in zip(created, vclaims, strict=True)}
+        by_pk = load_verified_claims(vclaims)
         ids = list(by_pk)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE claims_claim")
-        matching.reset_statistics()
         loaded = time.monotonic()
         # 2. Every query with relevance judgements, ranked among those claims only.
         runs: dict[str, list[str]] = {}

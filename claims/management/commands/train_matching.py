@@ -34,11 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import transaction
 
 from claims import matching
-from claims.management.commands.evaluate_matching import read_qrels, read_tsv, score_runs
-from claims.models import Claim, content_hash
+from claims.management.commands.evaluate_matching import (
+    load_verified_claims,
+    read_qrels,
+    read_tsv,
+    score_runs,
+)
 
 LEXICAL_FEATURES = ["bm25", "coverage", "query_coverage", "overlap", "token_set", "trigram"]
 EMBEDDING_FEATURES = [*LEXICAL_FEATURES, "embedding"]
@@ -60,19 +64,8 @@ def collect(
     qrels = read_qrels(directory / split / "tweet-vclaim-pairs.qrels")
     out = []
     with transaction.atomic():
-        created = Claim.objects.bulk_create(
-            [
-                Claim(text=text, text_hash=content_hash(text), status=Claim.Status.PUBLISHED)
-                for text in vclaims.values()
-            ],
-            batch_size=2000,
-        )
-        by_pk = {claim.pk: vid for claim, vid in zip(created, vclaims, strict=True)}
+        by_pk = load_verified_claims(vclaims)
         ids = list(by_pk)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE claims_claim")
-        matching.reset_statistics()
         matching.use_adapter(None)  # the raw cosine, whatever adapter is on disk
         todo = sorted((q for q in qrels if q in queries), key=lambda q: (len(q), q))
         for i, qid in enumerate(todo, start=1):
