@@ -21,14 +21,20 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiKey, hash_key
+from api.throttling import redis_client
+from claims.roles import CLIENTS, EDITORS, REVIEWERS
+from claims.selectors import CLIENT, EDITOR, REVIEWER, remember_role
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +66,21 @@ class _FailedKeys:
     def retry_after(cls, address: str) -> int | None:
         """Seconds until this address may try again, or None when it may now."""
         count_key, start_key = cls._keys(address)
-        count = cache.get(count_key) or 0
+        count = cls._count(count_key)
         if count < settings.API_AUTH_FAILURE_LIMIT:
             return None
         window = settings.API_AUTH_FAILURE_WINDOW_SECONDS
         started = cache.get(start_key) or time.time()
         return max(1, int(started + window - time.time()) + 1)
+
+    @staticmethod
+    def _count(count_key: str) -> int:
+        # Read on every request with a key; Django's get() on Redis makes a client each time.
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            raw = redis_client(backend).get(backend.make_and_validate_key(count_key))
+            return 0 if raw is None else int(raw)
+        return int(cache.get(count_key) or 0)
 
     @classmethod
     def record(cls, address: str) -> int:
@@ -139,16 +154,97 @@ def _refuse(request: Request | None, raw: str) -> exceptions.AuthenticationFaile
     return exceptions.AuthenticationFailed("Invalid or revoked API key.")
 
 
+# --- The key, its user and the user's role in one query ------------------------------------
+#
+# claims.selectors.user_role reads the role from the user's groups, a query of its own; the
+# key lookup reads it in the same statement and leaves it where user_role looks first. The
+# statement is compiled once per process, with a stand-in for the key's hash: Django takes
+# longer to build it than PostgreSQL to run it, on every API request.
+
+_HASH_STAND_IN = "\x00api-key-hash-stand-in"
+_RANKS = {3: EDITOR, 2: REVIEWER, 1: CLIENT}
+
+
+def _key_queryset(hashed: str) -> Any:
+    user_model = get_user_model()
+    groups: Any = user_model.groups.through.objects.filter(
+        user_id=OuterRef("user_id"), group__name__in=[EDITORS, REVIEWERS, CLIENTS]
+    )
+    rank = groups.annotate(
+        rank=Case(
+            When(group__name=EDITORS, then=Value(3)),
+            When(group__name=REVIEWERS, then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("-rank")
+    return (
+        ApiKey.objects.filter(hashed_key=hashed, revoked_at__isnull=True)
+        .annotate(role_rank=Subquery(rank.values("rank")[:1]))
+        .order_by()
+        .values_list(
+            *(field.attname for field in ApiKey._meta.concrete_fields),
+            *(f"user__{field.attname}" for field in user_model._meta.concrete_fields),
+            "role_rank",
+        )
+    )
+
+
+class _KeyStatement:
+    """_key_queryset compiled once per database vendor, with the converters its rows need."""
+
+    def __init__(self, alias: str) -> None:
+        compiler = _key_queryset(_HASH_STAND_IN).query.get_compiler(using=alias)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.hash_at = self.params.index(_HASH_STAND_IN)
+        if self.params.count(_HASH_STAND_IN) != 1:
+            raise RuntimeError("the key's hash is not one parameter of the key query")
+        self.compiler = compiler
+        self.converters = compiler.get_converters([col for col, _, _ in compiler.select])
+
+    def fetch(self, alias: str, hashed: str) -> tuple[Any, ...] | None:
+        params = list(self.params)
+        params[self.hash_at] = hashed
+        with connections[alias].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        if row is None or not self.converters:
+            return row
+        return tuple(next(iter(self.compiler.apply_converters([row], self.converters))))
+
+
+_KEY_STATEMENTS: dict[str, _KeyStatement] = {}
+
+
+def _find_key(hashed: str) -> ApiKey | None:
+    """The active key with this hash, its user attached and the user's role cached on it."""
+    alias = DEFAULT_DB_ALIAS
+    vendor = connections[alias].vendor
+    statement = _KEY_STATEMENTS.get(vendor)
+    if statement is None:
+        statement = _KEY_STATEMENTS[vendor] = _KeyStatement(alias)
+    row = statement.fetch(alias, hashed)
+    if row is None:
+        return None
+    user_model = get_user_model()
+    key_fields = ApiKey._meta.concrete_fields
+    user_fields = user_model._meta.concrete_fields
+    n, m = len(key_fields), len(key_fields) + len(user_fields)
+    key = ApiKey.from_db(alias, [f.attname for f in key_fields], row[:n])
+    user = user_model.from_db(alias, [f.attname for f in user_fields], row[n:m])
+    ApiKey._meta.get_field("user").set_cached_value(key, user)
+    rank = row[-1]
+    remember_role(user, EDITOR if user.is_superuser else _RANKS.get(rank))
+    return key
+
+
 def authenticate_key(raw: str, request: Request | None = None) -> tuple[Any, ApiKey]:
     if request is not None:
         _check_not_locked_out(client_address(request))
     if not raw or len(raw) > 200 or "\x00" in raw:
         raise _refuse(request, raw)
-    key = (
-        ApiKey.objects.select_related("user")
-        .filter(hashed_key=hash_key(raw), revoked_at__isnull=True)
-        .first()
-    )
+    key = _find_key(hash_key(raw))
     if key is None or not key.user.is_active:
         raise _refuse(request, raw)
     _touch(key)

@@ -43,6 +43,12 @@ EDITOR = "editor"
 _ROLE_ATTR = "_factcheck_role"
 
 
+def remember_role(user: Any, role: str | None) -> None:
+    """Cache `role` on the user for user_role(), for a caller that read it along with the
+    user (the API key lookup)."""
+    setattr(user, _ROLE_ATTR, role)
+
+
 def user_role(user: Any) -> str | None:
     """The user's highest role: editor, reviewer, client, or None. Cached on the user
     object, so it costs one query per request."""
