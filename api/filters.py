@@ -30,15 +30,38 @@ from claims.selectors import claim_search
 class QueryFilterBackend(DjangoFilterBackend):
     """django-filter, skipped when the request names none of the view's filters: building
     a FilterSet (a deep copy of every filter, a form) costs a millisecond a request, on
-    every detail read and unfiltered page, to change nothing."""
+    every detail read and unfiltered page, to change nothing.
+
+    A request whose only filters are choice filters (`?status=queued`, the desk's claims
+    list) with valid values is filtered by those filters themselves, without the FilterSet
+    and its form: the same query for a millisecond and a half less. Anything else, an
+    invalid value above all, goes through the FilterSet, which answers with its 400."""
 
     def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and not any(
-            name in request.query_params for name in filterset_class.base_filters
-        ):
+        if filterset_class is None:
+            return super().filter_queryset(request, queryset, view)
+        params = request.query_params
+        named = [name for name in filterset_class.base_filters if name in params]
+        if not named:
+            return queryset
+        chosen = [(filterset_class.base_filters[name], params.getlist(name)) for name in named]
+        if all(_is_plain_choice(filter_, values) for filter_, values in chosen):
+            for filter_, values in chosen:
+                queryset = filter_.filter(queryset, values)
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def _is_plain_choice(filter_: df.Filter, values: list[str]) -> bool:
+    """A MultipleChoiceFilter on a field (no method of its own) and values all among its
+    choices: what the FilterSet's form would accept and pass on unchanged."""
+    return (
+        type(filter_) is df.MultipleChoiceFilter
+        and filter_.method is None
+        and bool(values)
+        and all(filter_.field.valid_value(value) for value in values)
+    )
 
 
 class ClaimFilter(df.FilterSet):
