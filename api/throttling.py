@@ -21,26 +21,47 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiKey
 
+_CLIENT_ATTR = "_factcheck_redis_client"
 
-def _count(counter: str, ttl: int) -> int:
-    """Add one to a counter and return it; atomic, so concurrent requests never lose one."""
+
+def redis_client(backend: RedisCache) -> Any:
+    """The redis-py client of Django's Redis cache for its first server (where it writes),
+    made once per cache object: Django makes a new one on every call (get_client), which
+    costs more than the round trip it is for."""
+    cache_client = backend._cache  # type: ignore[attr-defined]
+    client = getattr(cache_client, _CLIENT_ATTR, None)
+    if client is None:
+        client = cache_client.get_client(write=True)
+        setattr(cache_client, _CLIENT_ATTR, client)
+    return client
+
+
+def _count(counters: list[tuple[str, int]]) -> list[int]:
+    """Add one to each (counter, ttl) and return the new counts; atomic, so concurrent
+    requests never lose one."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        # One round trip: Django's add() + incr() on Redis is three (SET NX, EXISTS, INCR),
-        # on every API request and for each of the two throttles.
-        name = backend.make_and_validate_key(counter)
-        client = backend._cache.get_client(name, write=True)  # type: ignore[attr-defined]
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(name)
-        pipe.expire(name, ttl)
-        count, _ = pipe.execute()
-        return int(count)
-    cache.add(counter, 0, timeout=ttl)  # a no-op when the counter exists
-    try:
-        return int(cache.incr(counter))
-    except ValueError:  # expired between add and incr
-        cache.set(counter, 1, timeout=ttl)
-        return 1
+        # One round trip for every counter of the request: Django's add() + incr() on Redis
+        # is three (SET NX, EXISTS, INCR) for each.
+        names = [backend.make_and_validate_key(counter) for counter, _ in counters]
+        pipe = redis_client(backend).pipeline(transaction=False)
+        for name, (_, ttl) in zip(names, counters, strict=True):
+            pipe.incr(name)
+            pipe.expire(name, ttl)
+        return [int(count) for count in pipe.execute()[::2]]
+    counts = []
+    for counter, ttl in counters:
+        cache.add(counter, 0, timeout=ttl)  # a no-op when the counter exists
+        try:
+            counts.append(int(cache.incr(counter)))
+        except ValueError:  # expired between add and incr
+            cache.set(counter, 1, timeout=ttl)
+            counts.append(1)
+    return counts
+
+
+# Where the first per-key throttle of a request leaves the counts of all of them.
+_COUNTS_ATTR = "_factcheck_throttle_counts"
 
 
 class _PerKeyThrottle(SimpleRateThrottle):
@@ -55,17 +76,52 @@ class _PerKeyThrottle(SimpleRateThrottle):
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def _counter(self, request: Request, view: Any, now: float) -> tuple[str, int, float] | None:
+        """(counter name, ttl, end of the window) for this request, or None: not limited."""
         limit, duration = self.parse_rate(self.rate)
         if limit is None or duration is None:
-            return True
+            return None
         key = self.get_cache_key(request, view)
         if key is None:
-            return True
-        now = time.time()
+            return None
         window = int(now // duration)
-        self.window_ends = (window + 1) * duration
-        return _count(f"{key}:{window}", duration + 1) <= limit
+        return f"{key}:{window}", duration + 1, (window + 1) * duration
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        # DRF asks each throttle in turn and counts the request in every one of them (it
+        # asks them all, even after a refusal): the first per-key throttle counts for all
+        # of the view's, in one round trip to the cache.
+        counts: dict[type, tuple[int, float] | None] | None = getattr(request, _COUNTS_ATTR, None)
+        if counts is None or type(self) not in counts:
+            counts = self._count_all(request, view)
+            setattr(request, _COUNTS_ATTR, counts)
+        found = counts.get(type(self))
+        if found is None:
+            return True
+        count, self.window_ends = found
+        limit, _ = self.parse_rate(self.rate)
+        return limit is None or count <= limit
+
+    def _count_all(self, request: Request, view: Any) -> dict[type, tuple[int, float] | None]:
+        classes = [
+            cls
+            for cls in getattr(view, "throttle_classes", None) or [type(self)]
+            if isinstance(cls, type) and issubclass(cls, _PerKeyThrottle)
+        ]
+        if type(self) not in classes:
+            classes = [type(self)]
+        now = time.time()
+        counters = {}
+        for cls in classes:
+            throttle = self if cls is type(self) else cls()
+            counters[cls] = throttle._counter(request, view, now)
+        wanted = [(cls, counter) for cls, counter in counters.items() if counter is not None]
+        counts: dict[type, tuple[int, float] | None] = dict.fromkeys(counters)
+        if wanted:
+            values = _count([(name, ttl) for _, (name, ttl, _) in wanted])
+            for (cls, (_, _, ends)), value in zip(wanted, values, strict=True):
+                counts[cls] = (value, ends)
+        return counts
 
     def wait(self) -> float | None:
         return max(self.window_ends - time.time(), 1.0)
