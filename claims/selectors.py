@@ -12,6 +12,7 @@ about what a client may see:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -257,6 +258,14 @@ def claims_for_list(queryset: QuerySet[Claim]) -> QuerySet[Any]:
     """The claims list's rows: the claim's columns, the id of its published verdict (its
     own, else that of the claim it duplicates) and, on PostgreSQL, its topic slugs, all in
     the one query that reads the page (claim_list_extras fetches the rest)."""
+    return queryset.values(*CLAIM_LIST_COLUMNS, **_list_annotations())
+
+
+@functools.cache
+def _list_annotations() -> dict[str, Any]:
+    # Built once per process: making these subqueries took longer than running them, on
+    # every page of the claims list. Reusing them is safe, as every query that uses an
+    # expression resolves its own copy.
     published = Review.objects.filter(status=Review.Status.PUBLISHED).order_by()
     own = published.filter(claim_id=OuterRef("pk"))
     inherited = published.filter(claim_id=OuterRef("duplicate_of_id"))
@@ -271,7 +280,7 @@ def claims_for_list(queryset: QuerySet[Claim]) -> QuerySet[Any]:
             .order_by("topic__name", "topic_id")
             .values("topic__slug")
         )
-    return queryset.values(*CLAIM_LIST_COLUMNS, **extra)
+    return extra
 
 
 def claim_list_extras(
