@@ -30,6 +30,7 @@ suggested again.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import logging
 import math
@@ -1198,70 +1199,100 @@ def _postgres_candidates_many(
     texts: Sequence[str], *, limit: int, exclude_ids: Sequence[Sequence[int]], budget: int
 ) -> list[tuple[list[Candidate], dict[str, float]]]:
     """_postgres_candidates for many texts, in four queries whatever their number: the
-    lexemes; the ranked ids for all texts (a LATERAL join, each side on the GIN index); the
-    text and lexemes of each distinct candidate once; and trigrams only for the texts full
-    text found too little for. The trigram similarity of full-text candidates is left at 0
-    here (it weighs in no score; `_trigram_pairs` fills it in for the links kept)."""
+    lexemes; every claim that any text's chosen lexemes match, once, with its lexemes (the
+    GIN index answers the OR of all the texts' queries); the text of each distinct
+    candidate kept; and trigrams only for the texts full text found too little for.
+
+    The rank is _postgres_candidates' BM25 with binary term frequency, computed here from
+    the fetched lexemes rather than in PostgreSQL: the claims of one article share most of
+    their candidates, and scoring each (text, claim) pair in SQL (a sub-select per pair) was
+    the pipeline's most expensive statement. The arithmetic is the SQL's, step for step, so
+    ranks, their order and ties (id descending) come out the same."""
     lexemes_of = _lexemes_many(texts)
     df, rows, avgdl = document_frequencies(sorted({lx for lxs in lexemes_of for lx in lxs}))
     weights_of = [{lx: idf(df.get(lx, 0.0), rows) for lx in lexemes} for lexemes in lexemes_of]
-    queries = []
+    # (text index, its chosen lexemes, whether all must match, the claims it must skip)
+    queries: list[tuple[int, frozenset[str], bool, set[int]]] = []
+    any_of: set[str] = set()
+    all_of: set[tuple[str, ...]] = set()
     for i, lexemes in enumerate(lexemes_of):
         chosen, operator = _choose_lexemes(lexemes, df, rows, budget)
-        if chosen:
-            queries.append(
-                {
-                    "i": i,
-                    "tsq": operator.join(_quote_lexeme(lx) for lx in chosen),
-                    "lx": [_quote_lexeme(lx) for lx in lexemes],
-                    "w": [weights_of[i][lx] for lx in lexemes],
-                    "ex": list(exclude_ids[i]),
-                }
-            )
+        if not chosen:
+            continue
+        every = operator.strip() == "&"
+        queries.append((i, frozenset(chosen), every, set(exclude_ids[i])))
+        if every:
+            all_of.add(tuple(sorted(chosen)))
+        else:
+            any_of.update(chosen)
     ranked: list[list[tuple[int, float]]] = [[] for _ in texts]
     found: list[dict[int, Candidate]] = [{} for _ in texts]
+    lexemes_by_id: dict[int, list[str]] = {}
     with connection.cursor() as cursor:
         if queries:
-            # The rank is _postgres_candidates' BM25 with binary term frequency: the idf of
-            # every query lexeme the claim holds, damped by the claim's length. The queries
-            # arrive typed (tsquery), so each is parsed once, not once per row scanned.
+            operands = [_quote_lexeme(lx) for lx in sorted(any_of)]
+            operands += [
+                "(" + " & ".join(_quote_lexeme(lx) for lx in group) + ")"
+                for group in sorted(all_of)
+            ]
             cursor.execute(
-                """
-                SELECT q.i, r.id, r.rank
-                FROM jsonb_to_recordset(%s::jsonb)
-                     AS q(i int, tsq tsquery, lx tsquery[], w float8[], ex int[])
-                CROSS JOIN LATERAL (
-                    SELECT c.id, (
-                        SELECT coalesce(sum(t.w), 0) FROM unnest(q.lx, q.w) t(lx, w)
-                        WHERE c.search_vector @@ t.lx
-                    ) * 2.2 / (1.2 * (0.25 + 0.75 * length(c.search_vector) / %s::float8) + 1)
-                    AS rank
-                    FROM claims_claim c
-                    WHERE c.search_vector @@ q.tsq
-                      AND c.status <> 'duplicate' AND NOT (c.id = ANY(q.ex))
-                    ORDER BY rank DESC, c.id DESC
-                    LIMIT %s
-                ) r
-                """,
-                [json.dumps(queries), avgdl, limit],
+                "SELECT c.id, tsvector_to_array(c.search_vector) FROM claims_claim c "
+                "WHERE c.search_vector @@ %s::tsquery AND c.status <> 'duplicate'",
+                [" | ".join(operands)],
             )
-            for i, pk, rank in cursor.fetchall():
-                ranked[i].append((pk, float(rank)))
+            lexemes_by_id = {pk: list(lex or []) for pk, lex in cursor.fetchall()}
+            # BM25 with binary term frequency: the idf of every query lexeme the claim holds
+            # (summed in the query's lexeme order, as the SQL's sum() did), damped by the
+            # claim's length in lexemes. Claims are grouped by the lexemes they share with
+            # the batch's texts: whether a text matches them and its sum are the same for a
+            # group, so they are worked out once a group (the claims holding a lexeme are
+            # looked up, not scanned for) and only the damping once a claim.
+            wanted = frozenset(lx for lexemes in lexemes_of for lx in lexemes)
+            group_of: dict[frozenset[str], int] = {}
+            members: list[list[tuple[float, int]]] = []
+            for pk, lexemes in lexemes_by_id.items():
+                g = group_of.setdefault(wanted.intersection(lexemes), len(members))
+                if g == len(members):
+                    members.append([])
+                members[g].append((1.2 * (0.25 + 0.75 * len(lexemes) / avgdl) + 1, pk))
+            keys = list(group_of)
+            holding: dict[str, list[int]] = {}
+            for key, g in group_of.items():
+                for lx in key:
+                    holding.setdefault(lx, []).append(g)
+            for i, needed, every, skip in queries:
+                postings = [holding.get(lx, []) for lx in needed]
+                if every:
+                    matched = set(postings[0]).intersection(*postings[1:])
+                else:
+                    matched = set().union(*postings)
+                terms = [(lx, weights_of[i][lx]) for lx in lexemes_of[i]]
+                mine = frozenset(lexemes_of[i])
+                sums: dict[frozenset[str], float] = {}
+                scored: list[tuple[float, int]] = []
+                for g in matched:
+                    shared = mine & keys[g]
+                    total = sums.get(shared)
+                    if total is None:
+                        total = 0.0
+                        for lx, w in terms:
+                            if lx in shared:
+                                total += w
+                        sums[shared] = total
+                    for damping, pk in members[g]:
+                        if pk not in skip:
+                            scored.append((total * 2.2 / damping, pk))
+                ranked[i] = [(pk, rank) for rank, pk in heapq.nlargest(limit, scored)]
         ids = sorted({pk for pairs in ranked for pk, _ in pairs})
         need_trigram = _trigram_in_weights()
-        details: dict[int, tuple[str, list[str]]] = {}
+        text_of: dict[int, str] = {}
         if ids:
-            cursor.execute(
-                "SELECT c.id, c.text, tsvector_to_array(c.search_vector) "
-                "FROM claims_claim c WHERE c.id = ANY(%s)",
-                [ids],
-            )
-            details = {pk: (ctext, list(lex or [])) for pk, ctext, lex in cursor.fetchall()}
+            cursor.execute("SELECT c.id, c.text FROM claims_claim c WHERE c.id = ANY(%s)", [ids])
+            text_of = dict(cursor.fetchall())
         for i, pairs in enumerate(ranked):
             for pk, rank in pairs:
-                if pk in details:
-                    ctext, lex = details[pk]
-                    found[i][pk] = Candidate(pk, ctext, rank, 0.0, lex)
+                if pk in text_of:
+                    found[i][pk] = Candidate(pk, text_of[pk], rank, 0.0, lexemes_by_id[pk])
         if need_trigram:
             _fill_trigrams(texts, found)
         for i, text in enumerate(texts):
@@ -1466,8 +1497,20 @@ def claims_match_and_link_many(*, claims: Sequence[Claim], budget: int | None = 
         texts=texts,
         budget=budget or settings.FACTCHECK_MATCH_CANDIDATE_BUDGET,
     )
-    # 3. Relations need actors, figures and first sightings: one query each for the batch.
-    related = {cand.claim_id for scored in scored_of for _, cand, _ in scored}
+    # 3. Relations need actors, figures and first sightings: one query each for the batch,
+    #    for the candidates step 4 can reach. It stops a claim at its max_links-th link, and
+    #    skips only claims of this batch (duplicates, pairs linked in step 4) and pairs in
+    #    `skip`: past its max_links-th candidate of neither kind, nothing is read.
+    in_batch = set(ids)
+    related: set[int] = set()
+    for claim, scored in zip(ordered, scored_of, strict=True):
+        certain = 0
+        for _, cand, _ in scored:
+            related.add(cand.claim_id)
+            if cand.claim_id not in in_batch and cand.claim_id not in skip.get(claim.pk, ()):
+                certain += 1
+                if certain == max_links:
+                    break
     actors = _actors_of([*related, *ids])
     figures = _figures_of([*related, *ids])
     first_seen = dict(Claim.objects.filter(pk__in=related).values_list("pk", "first_seen_at"))
