@@ -79,7 +79,12 @@ def source_extract(*, source: Source) -> IngestResult:
     ):
         result.skipped = True
         return result
-    _forget_older_output(source)
+    # A source extracted for the first time (the pipeline's usual case) has nothing to
+    # forget, no appearances to reuse and no reviewer's corrections to keep: one query
+    # instead of one for each of those.
+    extracted_before = Appearance.objects.filter(source=source).exists()
+    if extracted_before:
+        _forget_older_output(source)
 
     extraction = ex.extract(source.text)
     seen_at = source.published_at or timezone.now()
@@ -136,9 +141,12 @@ def source_extract(*, source: Source) -> IngestResult:
     )
 
     # 3. Appearances: one per claim and place in this source.
-    appearances_by_place = {
-        (a.claim_id, a.start): a for a in Appearance.objects.filter(source=source)
-    }
+    appearances_by_place = (
+        {(a.claim_id, a.start): a for a in Appearance.objects.filter(source=source)}
+        if extracted_before
+        else {}
+    )
+    stored_before = {a.pk for a in appearances_by_place.values()}
     new_appearances, stale = [], []
     appearances: list[Appearance] = []
     for (sentence, _, _), claim in zip(rows, claims, strict=True):
@@ -169,8 +177,8 @@ def source_extract(*, source: Source) -> IngestResult:
         for (_, rec, _), appearance in zip(rows, appearances, strict=True)
         if rec is not None
     ]
-    _store_attributions(extraction, pairs, result)
-    _store_figures(extraction, pairs, result)
+    _store_attributions(extraction, pairs, result, earlier=stored_before)
+    _store_figures(extraction, pairs, result, earlier=stored_before)
 
     Source.objects.filter(pk=source.pk).update(extractor_version=ex.EXTRACTOR_VERSION)
     source.extractor_version = ex.EXTRACTOR_VERSION
@@ -241,7 +249,11 @@ def _store_attributions(
     extraction: ex.Extraction,
     pairs: list[tuple[ex.Claim, Appearance]],
     result: IngestResult,
+    *,
+    earlier: set[int],
 ) -> None:
+    """`earlier`: the appearances stored before this extraction, the only ones a reviewer
+    can have corrected rows under."""
     # Each claim's attributions with their chains of parents, so `parent` can point at a
     # stored row ("the statement said" inside "according to the Kremlin").
     wanted: list[tuple[Appearance, int]] = []
@@ -255,10 +267,13 @@ def _store_attributions(
     actor_indexes = {extraction.attributions[i].actor for _, i in wanted}
     actors = _resolve_actors(extraction, {i for i in actor_indexes if i is not None})
     # A reviewer's corrected row stands in for what the extractor finds at the same place.
+    reviewable = [ap for _, ap in pairs if ap.pk in earlier]
     edited = {
         (a.appearance_id, a.cue_start, a.cue_end, a.content_start, a.content_end): a
-        for a in Attribution.objects.filter(
-            appearance__in=[ap for _, ap in pairs], edited_by_reviewer=True
+        for a in (
+            Attribution.objects.filter(appearance__in=reviewable, edited_by_reviewer=True)
+            if reviewable
+            else []
         )
     }
     stored: dict[tuple[int, int], Attribution] = {}
@@ -303,12 +318,22 @@ def _store_attributions(
 
 
 def _store_figures(
-    extraction: ex.Extraction, pairs: list[tuple[ex.Claim, Appearance]], result: IngestResult
+    extraction: ex.Extraction,
+    pairs: list[tuple[ex.Claim, Appearance]],
+    result: IngestResult,
+    *,
+    earlier: set[int],
 ) -> None:
-    edited = set(
-        Figure.objects.filter(
-            appearance__in=[ap for _, ap in pairs], edited_by_reviewer=True
-        ).values_list("appearance_id", "start", "end")
+    """`earlier`: as for _store_attributions."""
+    reviewable = [ap for _, ap in pairs if ap.pk in earlier]
+    edited = (
+        set(
+            Figure.objects.filter(appearance__in=reviewable, edited_by_reviewer=True).values_list(
+                "appearance_id", "start", "end"
+            )
+        )
+        if reviewable
+        else set()
     )
     batch: list[Figure] = []
     for claim_rec, appearance in pairs:
