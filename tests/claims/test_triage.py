@@ -342,6 +342,50 @@ def test_batch_matching_makes_the_links_and_duplicates_one_at_a_time_would(setti
     assert 0 < link.reason["features"]["trigram"] <= 1
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the batch query is PostgreSQL's")
+@pytest.mark.parametrize("budget", [1, 4, 2_000])
+def test_batch_matching_scores_each_pair_as_one_at_a_time_does_whatever_the_budget(
+    settings, budget
+):
+    # The batch ranks candidates in Python from their lexemes, one claim at a time in SQL:
+    # the same arithmetic, so the same candidates (budget 1 AND-s the rarest lexemes, 4 ORs
+    # a few, 2,000 ORs them all) and the same links and scores. (Scores are compared to
+    # 1e-12: the re-ranker's sums over sets of lexemes can differ in the last bit between
+    # the two paths, depending on PYTHONHASHSEED.)
+    settings.FACTCHECK_MATCH_EMBEDDINGS = False
+    settings.FACTCHECK_MATCH_SUGGEST_THRESHOLD = 0.2
+    settings.FACTCHECK_MATCH_CANDIDATE_BUDGET = budget
+    matching.reset_statistics()
+    earlier = timezone.now() - timedelta(days=2)
+    for i, district in enumerate(DISTRICTS * 2):
+        f.ClaimFactory(
+            text=f"Floods in {district} destroyed {100 + i * 7} homes, officials said.",
+            first_seen_at=earlier,
+        )
+    f.ClaimFactory(text="Officials said the floods destroyed homes.", first_seen_at=earlier)
+    batch = [
+        f.ClaimFactory(text=text)
+        for text in [
+            "Floods in Gao destroyed 107 homes, officials said on Monday.",
+            "Officials said floods in Mopti and Kayes destroyed homes.",
+            "Floods destroyed 300 homes in Segou, according to officials.",
+        ]
+    ]
+
+    def links() -> dict[tuple[int, int, str], float]:
+        rows = ClaimLink.objects.values_list("from_claim_id", "to_claim_id", "kind", "score")
+        return {(a, b, kind): score for a, b, kind, score in rows}
+
+    with transaction.atomic():
+        for claim in batch:
+            matching.claim_match_and_link(claim=Claim.objects.get(pk=claim.pk))
+        one_by_one = links()
+        transaction.set_rollback(True)
+    assert one_by_one
+    matching.claims_match_and_link_many(claims=batch, budget=budget)
+    assert links() == pytest.approx(one_by_one, rel=0, abs=1e-12)
+
+
 def test_a_source_with_an_opinion_line_has_it_dismissed_at_extraction(
     django_capture_on_commit_callbacks,
 ):
