@@ -92,11 +92,16 @@ NOTES = [
     "(verdict ids and topic slugs as subqueries) plus one for the verdicts' reviews when "
     "there are any; the detail is the claim's row plus one statement carrying every part "
     "as arrays of JSON rows, compiled once per process. What is left over the SQL floor is "
-    "what every API request pays and the floors do not: the API-key lookup, the caller's "
-    "role, the key-guessing lockout and two throttle histories in Redis, DRF's dispatch "
-    "and django-filter (in process, unloaded: 2.9 ms for GET /api/v1/ratings/, one small "
-    "query, against 0.13 ms for the constant view; the list page itself is about 4 ms of "
-    "which 1 ms is the ORM compiling its query).",
+    "what every API request pays and the floors do not, cut to: one statement for the API "
+    "key, its user and the user's role, compiled once per process (api/auth.py); one Redis "
+    "read for the key-guessing lockout and one pipelined round trip for both throttles "
+    "(api/throttling.py); DRF's dispatch; and for the list, the ORM compiling its query "
+    "(the verdict and topic subqueries are built once per process; a list filtered only "
+    "by valid statuses is filtered without django-filter's FilterSet and form, "
+    "api/filters.py).",
+    "Milliseconds depend on the machine, which is not the same from one run to the next "
+    "(see the CPU speed reference at the top): the absolute limits (50 ms, 100 ms) are met "
+    "or missed by the machine as much as by the code; the ratios to the floors are not.",
     "Full-text search keeps newest-first order. One bounded query (the 5,000 newest claims) "
     "first tells dense matches from rare ones, and the page is then either walked down the "
     "first_seen_at index or sorted from the GIN index's matches "

@@ -111,6 +111,22 @@ def render(results: list[dict[str, Any]], now: datetime) -> str:
     ]
     if corpus:
         lines.append(f"- Corpus: {corpus:,} claims (`manage.py generate_corpus`)")
+    speed = next(
+        (
+            figure.get("baseline_value")
+            for result in results
+            for figure in result.get("figures", [])
+            if str(figure.get("baseline", "")).startswith("bare re.findall")
+        ),
+        None,
+    )
+    if speed:
+        # Machines of the same kind have differed threefold from one session to the next.
+        lines.append(
+            f"- CPU speed reference: bare `re.findall` over the extraction corpus, "
+            f"{_number(speed)} words/s on one core; compare it with the previous run's "
+            "before comparing milliseconds"
+        )
     lines.append("")
     missed: list[str] = []
     for result in results:
