@@ -379,9 +379,10 @@ SPECTACULAR_SETTINGS = {
 FACTCHECK_MATCH_DUPLICATE_THRESHOLD = envfloat("FACTCHECK_MATCH_DUPLICATE_THRESHOLD", 0.9)
 FACTCHECK_MATCH_SUGGEST_THRESHOLD = envfloat("FACTCHECK_MATCH_SUGGEST_THRESHOLD", 0.55)
 FACTCHECK_MATCH_MAX_LINKS = envint("FACTCHECK_MATCH_MAX_LINKS", 5, minimum=1)
-# Candidates fetched from the database for re-ranking, and the number of rows the full-text
+# Candidates fetched from the database for re-ranking (twice FACTCHECK_MATCH_EMBED_CANDIDATES
+# when embeddings are on: matching.candidate_pool), and the number of rows the full-text
 # query may be expected to touch (common lexemes are dropped past it: latency at 1M claims).
-FACTCHECK_MATCH_CANDIDATES = envint("FACTCHECK_MATCH_CANDIDATES", 100, minimum=1)
+FACTCHECK_MATCH_CANDIDATES = envint("FACTCHECK_MATCH_CANDIDATES", 50, minimum=1)
 FACTCHECK_MATCH_CANDIDATE_BUDGET = envint("FACTCHECK_MATCH_CANDIDATE_BUDGET", 2_000, minimum=1)
 # The same budget for the pipeline's matching of new claims (triage). Each claim costs
 # about this many rows scored in PostgreSQL, which bounds pipeline throughput: a smaller

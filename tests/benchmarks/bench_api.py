@@ -116,7 +116,7 @@ NOTES = [
     "PostgreSQL's JIT is off for the application's connections (factcheck/settings.py): "
     "it compiled every plan estimated as costly, and an index walk stopped at a page of 50 "
     "often is; a client's search for one word spent 395 of its 445 ms compiling.",
-    "Similar-claim lookup re-ranks up to FACTCHECK_MATCH_CANDIDATES candidates in Python "
+    "Similar-claim lookup re-ranks up to FACTCHECK_MATCH_CANDIDATES (50) candidates in Python "
     "(claims/matching.py); the floor is the full-text candidate query alone.",
     "Source submission stores the source in one transaction and enqueues its processing on "
     "Redis (API key, role, two duplicate checks, the publisher, the insert, the enqueue and "
