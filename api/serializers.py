@@ -33,7 +33,7 @@ from claims.models import (
     Source,
     Topic,
 )
-from claims.selectors import attribution_chain
+from claims.selectors import FIGURE_FIELDS, attribution_chain
 
 # --- Small shared pieces --------------------------------------------------------------------
 
@@ -203,21 +203,7 @@ class AttributionListSerializer(AttributionSerializer):
 class FigureSerializer(serializers.ModelSerializer[Figure]):
     class Meta:
         model = Figure
-        fields = [
-            "id",
-            "metric",
-            "value",
-            "lower",
-            "upper",
-            "qualifier",
-            "unit",
-            "subject",
-            "additional",
-            "as_of",
-            "text",
-            "start",
-            "end",
-        ]
+        fields = list(FIGURE_FIELDS)
         read_only_fields = fields
 
 

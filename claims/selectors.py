@@ -320,6 +320,24 @@ def claim_topic_slugs(claim_ids: list[int]) -> dict[int, list[str]]:
 _REF = ("id", "text", "kind", "status")
 
 
+# A figure as the API shows it: FigureSerializer's fields and the detail's figure columns.
+FIGURE_FIELDS = (
+    "id",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "qualifier",
+    "unit",
+    "subject",
+    "additional",
+    "as_of",
+    "text",
+    "start",
+    "end",
+)
+
+
 def _detail_parts(
     ref: Any, user: Any, desk: bool
 ) -> dict[str, tuple[QuerySet[Any], tuple[str, ...]]]:
@@ -376,22 +394,7 @@ def _detail_parts(
         ),
         "figures": (
             Figure.objects.filter(appearance__claim_id=pk).order_by("appearance_id", "start", "id"),
-            (
-                "id",
-                "appearance_id",
-                "metric",
-                "value",
-                "lower",
-                "upper",
-                "qualifier",
-                "unit",
-                "subject",
-                "additional",
-                "as_of",
-                "text",
-                "start",
-                "end",
-            ),
+            ("appearance_id", *FIGURE_FIELDS),
         ),
     }
     # Links in both directions at once; the claim at the other end must be visible.
