@@ -4,6 +4,7 @@ retries by hand from the admin, and the batch matcher's agreement with one-at-a-
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -225,20 +226,29 @@ def test_the_sweep_waits_a_full_timeout_after_a_failed_attempt(broken_matching, 
 # --- Retrying by hand -----------------------------------------------------------------------
 
 
+def _admin_action(client: Any, user: Any, on_commit: Any, model: str, action: str, pk: int) -> str:
+    """The page after `user` runs the admin `action` on one object of `model`, with the
+    work it leaves for the commit done."""
+    client.force_login(user)
+    with on_commit(execute=True):
+        response = client.post(
+            reverse(f"admin:claims_{model}_changelist"),
+            {"action": action, "_selected_action": [pk]},
+            follow=True,
+        )
+    return response.content.decode()
+
+
 def test_a_reviewer_retries_a_failed_claim_from_the_admin_even_after_the_sweep_gave_up(
     client, settings, reviewer, django_capture_on_commit_callbacks
 ):
     settings.FACTCHECK_TRIAGE_MAX_ATTEMPTS = 2
     (claim,) = new_claims(1)
     Claim.objects.filter(pk=claim.pk).update(pipeline_attempts=2, pipeline_error="Boom: twice")
-    client.force_login(reviewer)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("admin:claims_claim_changelist"),
-            {"action": "retry_triage", "_selected_action": [claim.pk]},
-            follow=True,
-        )
-    assert "1 claims sent back to triage." in response.content.decode()
+    page = _admin_action(
+        client, reviewer, django_capture_on_commit_callbacks, "claim", "retry_triage", claim.pk
+    )
+    assert "1 claims sent back to triage." in page
     claim.refresh_from_db()
     assert (claim.status, claim.pipeline_error, claim.pipeline_attempts) == (
         Claim.Status.IN_REVIEW,
@@ -267,14 +277,10 @@ def test_a_reviewer_retries_a_failed_source_from_the_admin(
         status=Source.Status.FAILED,
         error="Fetch timed out.",
     )
-    client.force_login(reviewer)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("admin:claims_source_changelist"),
-            {"action": "retry_failed", "_selected_action": [source.pk]},
-            follow=True,
-        )
-    assert "1 sources back in the pipeline." in response.content.decode()
+    page = _admin_action(
+        client, reviewer, django_capture_on_commit_callbacks, "source", "retry_failed", source.pk
+    )
+    assert "1 sources back in the pipeline." in page
     source.refresh_from_db()
     assert (source.status, source.error) == (Source.Status.DONE, "")
     assert Claim.objects.filter(appearances__source=source).exists()
